@@ -1,0 +1,29 @@
+// Wire constants, twin of livepy/protocol/constants.py (a test keeps them identical).
+
+export const FRAME_JOIN = 1;
+export const FRAME_CALL = 2;
+export const FRAME_REPLY = 3;
+export const FRAME_ERROR = 4;
+export const FRAME_PING = 5;
+export const FRAME_PONG = 6;
+export const ERR_BAD_FRAME = "bad_frame";
+export const ERR_FRAME_TOO_LARGE = "frame_too_large";
+export const ERR_TOO_MANY_CALLS = "too_many_calls";
+export const ERR_TOO_MANY_COMPONENTS = "too_many_components";
+export const ERR_UNKNOWN_COMPONENT = "unknown_component";
+export const ERR_NOT_JOINED = "not_joined";
+export const ERR_SNAPSHOT_INVALID = "snapshot_invalid";
+export const ERR_SNAPSHOT_EXPIRED = "snapshot_expired";
+export const ERR_UNKNOWN_ACTION = "unknown_action";
+export const ERR_BAD_ARGUMENT = "bad_argument";
+export const ERR_BAD_UPDATE = "bad_update";
+export const ERR_COMPONENT_ERROR = "component_error";
+export const WS_CLOSE_ORIGIN_REFUSED = 4403;
+export const ATTR_ID = "lp-id";
+export const ATTR_SNAPSHOT = "lp-snapshot";
+export const ATTR_KEY = "lp-key";
+export const SNAPSHOT_VERSION = 1;
+export const MAC_BYTES = 16;
+export const DEFAULT_MAX_FRAME_BYTES = 65536;
+export const DEFAULT_MAX_CALLS_PER_FRAME = 20;
+export const DEFAULT_MAX_COMPONENTS_PER_CONNECTION = 100;

@@ -1,0 +1,32 @@
+"""livepy: server-driven reactive UI components for Python, with real-time broadcasting.
+
+Only the names in ``__all__`` are public API.
+"""
+
+from livepy.app import Limits, LivePy
+from livepy.component import Component, action, on
+from livepy.exceptions import (
+    ComponentDefinitionError,
+    ConfigurationError,
+    LivepyError,
+    ProtocolError,
+    RenderError,
+    UnknownComponentError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Component",
+    "ComponentDefinitionError",
+    "ConfigurationError",
+    "Limits",
+    "LivePy",
+    "LivepyError",
+    "ProtocolError",
+    "RenderError",
+    "UnknownComponentError",
+    "__version__",
+    "action",
+    "on",
+]

@@ -1,0 +1,226 @@
+"""The Component base class: typed state, ``@action`` methods, ``mount`` and templates.
+
+A subclass is inspected once, when it is defined: its annotated public attributes
+become the state schema, its ``@action`` methods the only callable surface, and it
+is registered under ``name`` (default: the snake_case of the class name). Nothing in
+this module does I/O; the runtime drives instances through the methods below.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar, get_origin
+
+from livepy import registry
+from livepy.convert import ConversionError, check_supported, convert, dump
+from livepy.exceptions import ComponentDefinitionError
+
+__all__ = ["Component", "action", "on"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RESERVED = frozenset({"id", "name", "template", "template_source"})
+_MISSING: Any = object()
+
+
+def action(fn: F) -> F:
+    """Mark a method as callable from the browser. Only such methods can be called."""
+    fn.__livepy_action__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def on(channel_or_event: str, event: str | None = None) -> Callable[[F], F]:
+    """Mark a method as a listener: ``@on("saved")`` or ``@on("private-orders.{id}", "Shipped")``.
+
+    Placeholders in the channel are filled from the component's state.
+    """
+
+    def mark(fn: F) -> F:
+        listeners: list[tuple[str, str | None]] = getattr(fn, "__livepy_listeners__", [])
+        listeners.append((channel_or_event, event))
+        fn.__livepy_listeners__ = listeners  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@dataclass(frozen=True, slots=True)
+class StateField:
+    name: str
+    annotation: Any
+    default: Any  # _MISSING when the field is required
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    name: str
+    params: tuple[tuple[str, Any, Any], ...]  # (name, annotation, default or _MISSING)
+    is_async: bool
+
+
+class Component:
+    """Base class of every livepy component. See docs/tutorial for a walk-through."""
+
+    name: ClassVar[str] = ""
+    template: ClassVar[str | None] = None
+    template_source: ClassVar[str | None] = None
+
+    __state_fields__: ClassVar[dict[str, StateField]] = {}
+    __actions__: ClassVar[dict[str, ActionSpec]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__ or not cls.__dict__["name"]:
+            cls.name = registry.snake_case(cls.__name__)
+        cls.__state_fields__ = _collect_state(cls)
+        cls.__actions__ = _collect_actions(cls)
+        registry.register(cls)
+
+    def __init__(self) -> None:
+        self.id: str = ""
+        for state_field in self.__state_fields__.values():
+            if state_field.default is not _MISSING:
+                setattr(self, state_field.name, copy.deepcopy(state_field.default))
+
+    def mount(self, **props: Any) -> None:
+        """Runs once, on first render. By default, props are assigned to state fields."""
+        for key, value in props.items():
+            state_field = self.__state_fields__.get(key)
+            if state_field is None:
+                raise TypeError(
+                    f"{type(self).__name__} has no state field {key!r}; "
+                    "define mount() to accept other props"
+                )
+            setattr(self, key, convert(value, state_field.annotation, key))
+
+    # -- state <-> wire ------------------------------------------------------------
+
+    def dump_state(self) -> dict[str, Any]:
+        """The state as plain wire data. Raises TypeError naming a bad attribute."""
+        state = {}
+        for state_field in self.__state_fields__.values():
+            where = f"{type(self).__name__}.{state_field.name}"
+            try:
+                value = getattr(self, state_field.name)
+            except AttributeError:
+                raise TypeError(
+                    f"{where} has no value: give it a default or set it in mount()"
+                ) from None
+            state[state_field.name] = dump(value, state_field.annotation, where)
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore state from a verified snapshot."""
+        for name, state_field in self.__state_fields__.items():
+            if name in state:
+                setattr(self, name, convert(state[name], state_field.annotation, name))
+
+    def set_field(self, name: str, value: Any) -> None:
+        """Apply one model update from the client: only declared state, converted to its type."""
+        state_field = self.__state_fields__.get(name)
+        if state_field is None:
+            raise ConversionError(f"{type(self).__name__} has no state field {name!r}")
+        setattr(self, name, convert(value, state_field.annotation, name))
+
+    def template_context(self) -> dict[str, Any]:
+        context = {name: getattr(self, name, None) for name in self.__state_fields__}
+        context["this"] = self
+        return context
+
+
+def _collect_state(cls: type[Component]) -> dict[str, StateField]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except NameError as exc:
+        raise ComponentDefinitionError(
+            f"{cls.__qualname__}: cannot resolve a state annotation ({exc}); "
+            "define the types it uses at module level"
+        ) from None
+    own: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is Component or not issubclass(klass, Component):
+            continue
+        for name in inspect.get_annotations(klass):
+            own[name] = None
+    fields: dict[str, StateField] = {}
+    for name in own:
+        hint = hints[name]
+        if name.startswith("_") or get_origin(hint) is ClassVar or hint is ClassVar:
+            continue
+        where = f"{cls.__qualname__}.{name}"
+        if name in _RESERVED:
+            raise ComponentDefinitionError(f"{where}: {name!r} is reserved by Component")
+        try:
+            check_supported(hint, where)
+        except TypeError as exc:
+            raise ComponentDefinitionError(str(exc)) from None
+        default = getattr(cls, name, _MISSING)
+        if callable(default) and not isinstance(default, type):
+            raise ComponentDefinitionError(f"{where}: a state field cannot be a method")
+        if default is not _MISSING:
+            try:
+                dump(default, hint, where)
+            except TypeError as exc:
+                raise ComponentDefinitionError(str(exc)) from None
+        fields[name] = StateField(name, hint, default)
+    return fields
+
+
+def _collect_actions(cls: type[Component]) -> dict[str, ActionSpec]:
+    actions: dict[str, ActionSpec] = {}
+    for name in dir(cls):
+        fn = getattr(cls, name, None)
+        if not getattr(fn, "__livepy_action__", False):
+            continue
+        where = f"{cls.__qualname__}.{name}"
+        if name.startswith("_") or name in {"mount", "dump_state", "load_state", "set_field"}:
+            raise ComponentDefinitionError(f"{where}: this method cannot be an @action")
+        assert callable(fn)
+        try:
+            hints = typing.get_type_hints(fn)
+        except NameError as exc:
+            raise ComponentDefinitionError(
+                f"{where}: cannot resolve an annotation ({exc})"
+            ) from None
+        params = []
+        for index, param in enumerate(inspect.signature(fn).parameters.values()):
+            if index == 0:
+                continue  # self
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.KEYWORD_ONLY):
+                raise ComponentDefinitionError(
+                    f"{where}: action parameters must be positional ({param.name})"
+                )
+            if param.name not in hints:
+                raise ComponentDefinitionError(
+                    f"{where}: parameter {param.name!r} needs a type annotation, "
+                    "so that browser input can be converted to it"
+                )
+            try:
+                check_supported(hints[param.name], f"{where}({param.name})")
+            except TypeError as exc:
+                raise ComponentDefinitionError(str(exc)) from None
+            default = _MISSING if param.default is param.empty else param.default
+            params.append((param.name, hints[param.name], default))
+        actions[name] = ActionSpec(name, tuple(params), inspect.iscoroutinefunction(fn))
+    return actions
+
+
+def convert_arguments(spec: ActionSpec, args: tuple[Any, ...]) -> list[Any]:
+    """Convert positional call arguments to the action's annotations."""
+    if len(args) > len(spec.params):
+        raise ConversionError(
+            f"{spec.name}() takes {len(spec.params)} argument(s), {len(args)} given"
+        )
+    converted = []
+    for index, (pname, annotation, default) in enumerate(spec.params):
+        if index < len(args):
+            converted.append(convert(args[index], annotation, f"{spec.name}({pname})"))
+        elif default is _MISSING:
+            raise ConversionError(f"{spec.name}() is missing argument {pname!r}")
+        else:
+            converted.append(default)
+    return converted

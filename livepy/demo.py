@@ -1,0 +1,54 @@
+"""The demo gallery: every example app mounted under its own path, with an index page."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from livepy.paths import EXAMPLES_DIR
+
+__all__ = ["EXAMPLES", "build_demo", "load_example"]
+
+EXAMPLES = {
+    "counter": "A counter: actions with arguments, and a loading indicator.",
+    "todos": "A todo list: a keyed list and a live-bound text input.",
+}
+
+
+def load_example(name: str, examples_dir: Path = EXAMPLES_DIR) -> ModuleType:
+    """Import ``examples/<name>/app.py`` as module ``livepy_examples.<name>``."""
+    module_name = f"livepy_examples.{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, examples_dir / name / "app.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"example {name!r} not found in {examples_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_demo() -> Starlette:
+    items = "".join(
+        f'<li><a href="/{name}/">{name}</a>: {text}</li>' for name, text in EXAMPLES.items()
+    )
+    index_html = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>livepy demo</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto}</style>"
+        f"</head><body><h1>livepy demo</h1><ul>{items}</ul></body></html>"
+    )
+
+    async def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(index_html)
+
+    routes: list[BaseRoute] = [Route("/", index)]
+    routes += [Mount(f"/{name}", app=load_example(name).app) for name in EXAMPLES]
+    return Starlette(routes=routes)

@@ -1,0 +1,77 @@
+"""Wire constants: frame types, error codes, DOM attribute names and limits.
+
+Every name here has a twin in ``js/constants.js`` with the same value; a test keeps
+the two files identical. Frame types are small integers and error codes are short
+strings, so that frames stay small and errors stay readable in a trace.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ATTR_ID",
+    "ATTR_KEY",
+    "ATTR_SNAPSHOT",
+    "DEFAULT_MAX_CALLS_PER_FRAME",
+    "DEFAULT_MAX_COMPONENTS_PER_CONNECTION",
+    "DEFAULT_MAX_FRAME_BYTES",
+    "ERR_BAD_ARGUMENT",
+    "ERR_BAD_FRAME",
+    "ERR_BAD_UPDATE",
+    "ERR_COMPONENT_ERROR",
+    "ERR_FRAME_TOO_LARGE",
+    "ERR_NOT_JOINED",
+    "ERR_SNAPSHOT_EXPIRED",
+    "ERR_SNAPSHOT_INVALID",
+    "ERR_TOO_MANY_CALLS",
+    "ERR_TOO_MANY_COMPONENTS",
+    "ERR_UNKNOWN_ACTION",
+    "ERR_UNKNOWN_COMPONENT",
+    "FRAME_CALL",
+    "FRAME_ERROR",
+    "FRAME_JOIN",
+    "FRAME_PING",
+    "FRAME_PONG",
+    "FRAME_REPLY",
+    "MAC_BYTES",
+    "SNAPSHOT_VERSION",
+    "WS_CLOSE_ORIGIN_REFUSED",
+]
+
+# Frame types: the first element of every frame (a msgpack array).
+FRAME_JOIN = 1  # client -> server: [1, [[cid, snapshot], ...]]
+FRAME_CALL = 2  # client -> server: [2, cid, seq, updates, calls]
+FRAME_REPLY = 3  # server -> client: [3, cid, seq, html | nil, snapshot, effects | nil]
+FRAME_ERROR = 4  # server -> client: [4, code, message, cid | nil, seq | nil, detail | nil]
+FRAME_PING = 5  # either way: [5]
+FRAME_PONG = 6  # either way: [6]
+
+# Error codes carried by FRAME_ERROR. Documented in docs/reference/errors.md.
+ERR_BAD_FRAME = "bad_frame"
+ERR_FRAME_TOO_LARGE = "frame_too_large"
+ERR_TOO_MANY_CALLS = "too_many_calls"
+ERR_TOO_MANY_COMPONENTS = "too_many_components"
+ERR_UNKNOWN_COMPONENT = "unknown_component"
+ERR_NOT_JOINED = "not_joined"
+ERR_SNAPSHOT_INVALID = "snapshot_invalid"
+ERR_SNAPSHOT_EXPIRED = "snapshot_expired"
+ERR_UNKNOWN_ACTION = "unknown_action"
+ERR_BAD_ARGUMENT = "bad_argument"
+ERR_BAD_UPDATE = "bad_update"
+ERR_COMPONENT_ERROR = "component_error"
+
+# WebSocket close codes (4000-4999 is the application range).
+WS_CLOSE_ORIGIN_REFUSED = 4403
+
+# Attributes the server puts on each component's root element.
+ATTR_ID = "lp-id"
+ATTR_SNAPSHOT = "lp-snapshot"
+ATTR_KEY = "lp-key"
+
+# Snapshot layout: msgpack([SNAPSHOT_VERSION, name, cid, issued_at, state]) + MAC.
+SNAPSHOT_VERSION = 1
+MAC_BYTES = 16
+
+# Default limits, each overridable on LivePy(...).
+DEFAULT_MAX_FRAME_BYTES = 65536
+DEFAULT_MAX_CALLS_PER_FRAME = 20
+DEFAULT_MAX_COMPONENTS_PER_CONNECTION = 100

@@ -1,0 +1,212 @@
+"""Frame types and the msgpack codec for them, with size and shape limits.
+
+Bytes in, typed frames out, and back: no I/O happens here. Decoding never trusts the
+client: every field is checked for shape and a bad one raises ``ProtocolError``
+with the wire code that the transport sends back in an error frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+from livepy.protocol import constants as c
+from livepy.protocol.errors import ProtocolError
+
+__all__ = [
+    "Call",
+    "ErrorFrame",
+    "Join",
+    "JoinItem",
+    "Ping",
+    "Pong",
+    "Reply",
+    "decode_client_frame",
+    "decode_server_frame",
+    "encode",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinItem:
+    cid: str
+    snapshot: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """The client joins the components on its page, each with its signed snapshot."""
+
+    components: tuple[JoinItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Model updates then action calls for one component, numbered by ``seq``."""
+
+    cid: str
+    seq: int
+    updates: dict[str, Any] = field(default_factory=dict)
+    calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What changed for one component: new html (None if unchanged), snapshot, effects."""
+
+    cid: str
+    seq: int
+    html: str | None
+    snapshot: bytes
+    effects: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame:
+    code: str
+    message: str
+    cid: str | None = None
+    seq: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    pass
+
+
+ClientFrame = Join | Call | Ping | Pong
+ServerFrame = Reply | ErrorFrame | Ping | Pong
+
+
+def encode(frame: ServerFrame | ClientFrame) -> bytes:
+    """Encode any frame to its msgpack bytes."""
+    match frame:
+        case Reply(cid, seq, html, snapshot, effects):
+            body: list[Any] = [c.FRAME_REPLY, cid, seq, html, snapshot, effects]
+        case ErrorFrame(code, message, cid, seq, detail):
+            body = [c.FRAME_ERROR, code, message, cid, seq, detail]
+        case Join(components):
+            body = [c.FRAME_JOIN, [[item.cid, item.snapshot] for item in components]]
+        case Call(cid, seq, updates, calls):
+            body = [c.FRAME_CALL, cid, seq, updates, [[name, list(args)] for name, args in calls]]
+        case Ping():
+            body = [c.FRAME_PING]
+        case Pong():
+            body = [c.FRAME_PONG]
+    packed: bytes = msgpack.packb(body, use_bin_type=True)
+    return packed
+
+
+def _refuse_ext(code: int, data: bytes) -> Any:
+    raise ProtocolError(c.ERR_BAD_FRAME, f"msgpack extension type {code} is not allowed")
+
+
+def _unpack(data: bytes, max_bytes: int) -> list[Any]:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ProtocolError(c.ERR_BAD_FRAME, "frames must be binary msgpack, not text")
+    if len(data) > max_bytes:
+        raise ProtocolError(
+            c.ERR_FRAME_TOO_LARGE, f"frame of {len(data)} bytes exceeds the limit of {max_bytes}"
+        )
+    try:
+        body = msgpack.unpackb(
+            data, raw=False, strict_map_key=True, ext_hook=_refuse_ext, use_list=True
+        )
+    except ProtocolError:
+        raise
+    except Exception as exc:  # msgpack raises several unrelated types for garbage
+        raise ProtocolError(c.ERR_BAD_FRAME, f"frame is not valid msgpack: {exc}") from None
+    if not isinstance(body, list) or not body or type(body[0]) is not int:
+        raise ProtocolError(c.ERR_BAD_FRAME, "a frame is a msgpack array starting with its type")
+    return body
+
+
+def _cid(value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ProtocolError(c.ERR_BAD_FRAME, "a component id is a string of 1 to 64 characters")
+    return value
+
+
+def decode_client_frame(
+    data: bytes,
+    *,
+    max_bytes: int = c.DEFAULT_MAX_FRAME_BYTES,
+    max_calls: int = c.DEFAULT_MAX_CALLS_PER_FRAME,
+    max_components: int = c.DEFAULT_MAX_COMPONENTS_PER_CONNECTION,
+) -> ClientFrame:
+    """Decode one frame sent by a browser. Raises ``ProtocolError`` on anything malformed."""
+    body = _unpack(data, max_bytes)
+    kind = body[0]
+    if kind == c.FRAME_JOIN:
+        if len(body) != 2 or not isinstance(body[1], list):
+            raise ProtocolError(c.ERR_BAD_FRAME, "join is [1, [[cid, snapshot], ...]]")
+        if len(body[1]) > max_components:
+            raise ProtocolError(
+                c.ERR_TOO_MANY_COMPONENTS,
+                f"join lists {len(body[1])} components; the limit is {max_components}",
+            )
+        items = []
+        for entry in body[1]:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], bytes)):
+                raise ProtocolError(c.ERR_BAD_FRAME, "each joined component is [cid, snapshot]")
+            items.append(JoinItem(_cid(entry[0]), entry[1]))
+        return Join(tuple(items))
+    if kind == c.FRAME_CALL:
+        if len(body) != 5:
+            raise ProtocolError(c.ERR_BAD_FRAME, "call is [2, cid, seq, updates, calls]")
+        _, cid, seq, updates, calls = body
+        cid = _cid(cid)
+        if type(seq) is not int or not 0 <= seq < 2**53:
+            raise ProtocolError(c.ERR_BAD_FRAME, "seq is a non-negative integer", cid=cid)
+        if not isinstance(updates, dict):
+            raise ProtocolError(c.ERR_BAD_FRAME, "updates is a map", cid=cid, seq=seq)
+        if not isinstance(calls, list):
+            raise ProtocolError(c.ERR_BAD_FRAME, "calls is an array", cid=cid, seq=seq)
+        if len(calls) + len(updates) > max_calls:
+            raise ProtocolError(
+                c.ERR_TOO_MANY_CALLS,
+                f"{len(calls)} calls and {len(updates)} updates exceed the limit of {max_calls}",
+                cid=cid,
+                seq=seq,
+            )
+        parsed = []
+        for call in calls:
+            if not (
+                isinstance(call, list)
+                and len(call) == 2
+                and isinstance(call[0], str)
+                and isinstance(call[1], list)
+            ):
+                raise ProtocolError(
+                    c.ERR_BAD_FRAME, "each call is [method, [args...]]", cid=cid, seq=seq
+                )
+            parsed.append((call[0], tuple(call[1])))
+        return Call(cid, seq, updates, tuple(parsed))
+    if kind == c.FRAME_PING and len(body) == 1:
+        return Ping()
+    if kind == c.FRAME_PONG and len(body) == 1:
+        return Pong()
+    raise ProtocolError(c.ERR_BAD_FRAME, f"unknown frame type {kind}")
+
+
+def decode_server_frame(data: bytes) -> ServerFrame:
+    """Decode a frame sent by the server (used by the test client and benchmarks)."""
+    body = msgpack.unpackb(data, raw=False)
+    kind = body[0]
+    if kind == c.FRAME_REPLY:
+        return Reply(*body[1:])
+    if kind == c.FRAME_ERROR:
+        return ErrorFrame(*body[1:])
+    if kind == c.FRAME_PING:
+        return Ping()
+    if kind == c.FRAME_PONG:
+        return Pong()
+    raise ValueError(f"unknown server frame type {kind}")

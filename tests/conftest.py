@@ -1,0 +1,110 @@
+"""Shared fixtures: a real uvicorn server on a free port and a real headless Chromium.
+
+A browser test skips when Chromium is missing, unless ``LIVEPY_REQUIRE_REAL=1``
+(set by ``scripts/test`` and CI), in which case the missing part fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require_real(what: str) -> None:
+    """Skip for a missing real part, or fail when the run demands every real part."""
+    message = f"{what} is not available on this machine"
+    if os.environ.get("LIVEPY_REQUIRE_REAL") == "1":
+        pytest.fail(message + " (LIVEPY_REQUIRE_REAL=1 turns this skip into a failure)")
+    pytest.skip(message)
+
+
+class LiveServer:
+    """A uvicorn server running an ASGI app inside the test event loop."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="auto", ws="websockets-sansio")
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> LiveServer:
+        self.task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[self.sock]))
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.005)
+        return self
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await asyncio.wait_for(self.task, timeout=10)
+        self.sock.close()
+
+
+ServeFactory = Callable[[Any], Awaitable[LiveServer]]
+
+
+@pytest_asyncio.fixture
+async def serve() -> AsyncIterator[ServeFactory]:
+    """Start ASGI apps on free ports; stop them after the test."""
+    servers: list[LiveServer] = []
+
+    async def start(app: Any) -> LiveServer:
+        server = await LiveServer(app).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        require_real("Debian's chromium (/usr/bin/chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest_asyncio.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    """A fresh page that fails the test on any uncaught JS error."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    await context.close()
+    assert not errors, f"uncaught JS errors: {errors}"
