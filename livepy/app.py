@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +19,7 @@ from livepy.paths import JS_DIR, TEMPLATES_DIR
 from livepy.protocol import constants as c
 from livepy.protocol.snapshot import Snapshotter
 from livepy.render.environment import ComponentRenderer, build_environment
+from livepy.secret import resolve_secret_key
 from livepy.session import LiveSession
 from livepy.transport.websocket import websocket_endpoint
 
@@ -37,18 +35,6 @@ class Limits:
     max_frame_bytes: int = c.DEFAULT_MAX_FRAME_BYTES
     max_calls_per_frame: int = c.DEFAULT_MAX_CALLS_PER_FRAME
     max_components_per_connection: int = c.DEFAULT_MAX_COMPONENTS_PER_CONNECTION
-
-
-def _several_workers() -> bool:
-    """True inside a worker of a multi-process server, where a random key cannot be shared."""
-    if multiprocessing.parent_process() is not None:
-        return True
-    try:
-        if int(os.environ.get("WEB_CONCURRENCY", "1")) > 1:
-            return True
-    except ValueError:
-        pass
-    return "gunicorn" in os.environ.get("SERVER_SOFTWARE", "")
 
 
 class LivePy:
@@ -78,22 +64,7 @@ class LivePy:
         self.allowed_origins = allowed_origins
         self.limits = limits or Limits()
         self.broker_url = broker
-        secret_key = secret_key or os.environ.get("LIVEPY_SECRET_KEY") or None
-        if not secret_key:
-            if _several_workers():
-                raise ConfigurationError(
-                    "LivePy needs secret_key= (or LIVEPY_SECRET_KEY) when the server runs "
-                    "several workers: each worker would otherwise sign with its own random key"
-                )
-            secret_key = secrets.token_urlsafe(32)
-            logger.warning(
-                "\n"
-                + "!" * 72
-                + "\n  livepy: no secret_key given; using a random development key.\n"
-                "  Snapshots will not survive a restart. Set LIVEPY_SECRET_KEY in production.\n"
-                + "!"
-                * 72
-            )
+        secret_key = resolve_secret_key(secret_key)
         self.snapshots = Snapshotter(secret_key, max_age=snapshot_max_age)
         self.env = build_environment(self, [*templates, TEMPLATES_DIR])
         self.templates = Jinja2Templates(env=self.env)

@@ -76,6 +76,10 @@ class Component:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__ or not cls.__dict__["name"]:
             cls.name = registry.snake_case(cls.__name__)
+        if inspect.iscoroutinefunction(cls.mount):
+            raise ComponentDefinitionError(
+                f"{cls.__qualname__}.mount must be a plain def: it runs while the page renders"
+            )
         cls.__state_fields__ = _collect_state(cls)
         cls.__actions__ = _collect_actions(cls)
         registry.register(cls)

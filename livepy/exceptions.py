@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from livepy.protocol.errors import ProtocolError
+from livepy.protocol.errors import LivepyError, ProtocolError
 
 __all__ = [
     "ComponentDefinitionError",
@@ -12,10 +12,6 @@ __all__ = [
     "RenderError",
     "UnknownComponentError",
 ]
-
-
-class LivepyError(Exception):
-    """Base class of livepy's own errors."""
 
 
 class ConfigurationError(LivepyError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ProtocolError"]
+__all__ = ["LivepyError", "ProtocolError"]
 
 
-class ProtocolError(Exception):
+class LivepyError(Exception):
+    """Base class of livepy's own errors."""
+
+
+class ProtocolError(LivepyError):
     """Bad input from a client. ``code`` is one of the ``ERR_*`` wire constants.
 
     ``cid`` and ``seq`` name the component and call the error refers to, when known.

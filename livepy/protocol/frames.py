@@ -123,7 +123,9 @@ def _unpack(data: bytes, max_bytes: int) -> list[Any]:
     except ProtocolError:
         raise
     except Exception as exc:  # msgpack raises several unrelated types for garbage
-        raise ProtocolError(c.ERR_BAD_FRAME, f"frame is not valid msgpack: {exc}") from None
+        raise ProtocolError(
+            c.ERR_BAD_FRAME, f"frame is not valid msgpack ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(body, list) or not body or type(body[0]) is not int:
         raise ProtocolError(c.ERR_BAD_FRAME, "a frame is a msgpack array starting with its type")
     return body

@@ -42,7 +42,6 @@ def build_environment(
     env.globals["livepy_scripts"] = jinja2.pass_context(
         lambda context, **options: live.renderer.scripts(context, **options)
     )
-    env.globals["livepy_app"] = live
     return env
 
 
@@ -95,7 +94,14 @@ class ComponentRenderer:
     def scripts(self, context: jinja2.runtime.Context, **options: Any) -> Markup:
         """The ``livepy_scripts()`` global: the runtime module and its configuration."""
         base = _root_path(context) + self.live.path
-        config = {"ws": base + "/ws", "debug": self.live.debug, **options}
+        limits = self.live.limits
+        config = {
+            "ws": base + "/ws",
+            "debug": self.live.debug,
+            "max_frame_bytes": limits.max_frame_bytes,
+            "max_calls_per_frame": limits.max_calls_per_frame,
+            **options,
+        }
         # "</" must not appear inside a <script> element.
         config_json = json.dumps(config).replace("</", "<\\/")
         return Markup(

@@ -1,0 +1,365 @@
+"""The runtime (livepy.js, socket, component, directives) against a scripted fake server.
+
+The fake speaks the wire protocol from tests/js/conftest.py; each test reads the frames the
+browser sends and decides when and how to answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from js_fake import (
+    FRAME_CALL,
+    FRAME_ERROR,
+    FRAME_JOIN,
+    FRAME_PING,
+    FRAME_PONG,
+    Conn,
+    FakeLive,
+    b64url,
+    page_html,
+    snapshot,
+)
+
+pytestmark = pytest.mark.browser
+
+RECORD_EVENTS = """
+window.__events = [];
+for (const name of ["lp:connected", "lp:disconnected", "lp:reconnected", "lp:error"]) {
+  window.addEventListener(name, (e) => window.__events.push([name, e.detail ?? null]));
+}
+"""
+
+COUNTER = """
+<div lp-id="c1" lp-snapshot="{snap}">
+  <span id="count">{count}</span>
+  <button id="inc" lp-click="increment">+</button>
+  <button id="inc5" lp-click.prevent="increment(5)">+5</button>
+  <button id="set" lp-click="$set('name', 'Set by click')">set</button>
+  <button id="refresh" lp-click="$refresh">refresh</button>
+  <button id="save" lp-click="save" lp-loading.attr="disabled" lp-target="save">save</button>
+  <input id="name" lp-model="name">
+  <input id="search" lp-model.live="search">
+  <input id="todo" lp-keydown.enter="add">
+  <span id="spin" lp-loading>working</span>
+  <span id="fade" lp-loading.class="faded busy">fade</span>
+  <span id="off" lp-offline.flex>offline</span>
+</div>
+"""
+
+
+def counter(count: int = 0, **extra: Any) -> tuple[str, dict[str, Any]]:
+    state = {"count": count, "name": "", "search": "", **extra}
+    return COUNTER.format(snap=b64url(snapshot("c1", state)), count=count), state
+
+
+async def open_page(page: Any, live: FakeLive, body: str, *, debug: bool = False) -> Conn:
+    """Load a page with `body`, accept its socket and answer its JOIN."""
+    live.pages["/p"] = page_html(body, debug=debug)
+    await page.add_init_script(RECORD_EVENTS)
+    await page.goto(live.url + "/p")
+    conn = await live.accept()
+    join = await conn.recv_type(FRAME_JOIN)
+    for cid, snap in join[1]:
+        await conn.send([3, cid, 0, None, snap, None])
+    await page.wait_for_function(
+        "ids => ids.every((id) => window.livepy.find(id)?.joined)", arg=[cid for cid, _ in join[1]]
+    )
+    return conn
+
+
+async def test_join_sends_every_component_with_its_snapshot(page: Any, live: FakeLive) -> None:
+    html, state = counter(3)
+    live.pages["/p"] = page_html(html)
+    await page.goto(live.url + "/p")
+    conn = await live.accept()
+    assert await conn.recv() == [FRAME_JOIN, [["c1", snapshot("c1", state)]]]
+    assert await page.evaluate("window.livepy.connected") is True
+    assert await page.evaluate("window.livepy.find('c1').state") == state
+    assert await page.evaluate("window.livepy.find('nope')") is None
+
+
+async def test_click_sends_a_call_and_the_reply_morphs(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.click("#inc5")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", [5]]]]
+    new_html, state = counter(5)
+    await conn.reply("c1", 1, state, html=new_html)
+    await page.wait_for_function("document.querySelector('#count').textContent === '5'")
+    assert await page.evaluate("window.livepy.find('c1').state.count") == 5
+
+
+async def test_same_tick_actions_are_batched(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    await page.evaluate("document.querySelector('#inc').click(); document.querySelector('#inc5').click()")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", []], ["increment", [5]]]]
+
+
+async def test_input_during_a_call_waits_and_keeps_its_order(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    await page.click("#inc")
+    assert (await conn.recv())[2] == 1
+    await page.click("#inc5")
+    await page.click("#save")
+    await page.click("#inc")
+    await page.wait_for_function(
+        """() => { const c = window.livepy.find('c1');
+          return c.inflight.seq === 1 && c.queue.flatMap((b) => b.calls).length === 3; }"""
+    )
+    assert conn.frames.empty()  # nothing more goes out while seq 1 is in flight
+    await conn.reply("c1", 1, state)
+    assert await conn.recv() == [
+        FRAME_CALL,
+        "c1",
+        2,
+        {},
+        [["increment", [5]], ["save", []], ["increment", []]],
+    ]
+
+
+async def test_call_promise_resolves_with_effects(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    await page.evaluate("window.__done = window.livepy.find('c1').call('increment', 2, 'x')")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", [2, "x"]]]]
+    await conn.reply("c1", 1, state, effects={"dispatch": [["saved", {"id": 1}]]})
+    assert await page.evaluate("window.__done") == {"dispatch": [["saved", {"id": 1}]]}
+
+
+async def test_magic_set_and_refresh(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    await page.click("#set")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Set by click"}, []]
+    await conn.reply("c1", 1, {**state, "name": "Set by click"})
+    await page.click("#refresh")
+    assert await conn.recv() == [FRAME_CALL, "c1", 2, {}, []]
+
+
+async def test_model_default_sends_on_change(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.fill("#name", "Ada")
+    await page.wait_for_function("window.livepy.find('c1').unsentValue('name').value === 'Ada'")
+    assert conn.frames.empty()  # typing alone sends nothing
+    await page.dispatch_event("#name", "change")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Ada"}, []]
+
+
+async def test_unsent_model_values_ride_along(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.fill("#name", "Grace")
+    # a click that does not move focus, so no change event commits the field first
+    await page.evaluate("document.querySelector('#inc').click()")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Grace"}, [["increment", []]]]
+
+
+async def test_model_live_is_debounced(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.press_sequentially("#search", "abc")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"search": "abc"}, []]
+
+
+async def test_model_values_follow_the_state_except_the_focused_field(
+    page: Any, live: FakeLive
+) -> None:
+    html, state = counter(name="Initial", search="init")
+    conn = await open_page(page, live, html)
+    assert await page.input_value("#name") == "Initial"
+    assert await page.input_value("#search") == "init"
+    await page.focus("#search")
+    await page.evaluate("document.querySelector('#inc').click()")
+    await conn.recv()
+    new_html, _ = counter()
+    await conn.reply("c1", 1, {**state, "name": "From server", "search": "server"}, html=new_html)
+    await page.wait_for_function("document.querySelector('#name').value === 'From server'")
+    assert await page.input_value("#search") == "init"
+
+
+async def test_loading_states(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    looks = """() => ({
+      spin: getComputedStyle(document.querySelector('#spin')).display,
+      fade: document.querySelector('#fade').className,
+      save: document.querySelector('#save').disabled,
+    })"""
+    assert await page.evaluate(looks) == {"spin": "none", "fade": "", "save": False}
+    await page.click("#inc")
+    await conn.recv()
+    # lp-target="save" keeps the save button out of an increment
+    assert await page.evaluate(looks) == {"spin": "inline-block", "fade": "faded busy", "save": False}
+    new_html, _ = counter(1)
+    await conn.reply("c1", 1, state, html=new_html)
+    await page.wait_for_function("document.querySelector('#count').textContent === '1'")
+    assert await page.evaluate(looks) == {"spin": "none", "fade": "", "save": False}
+    await page.click("#save")
+    await conn.recv()
+    assert await page.evaluate(looks) == {"spin": "inline-block", "fade": "faded busy", "save": True}
+    await conn.reply("c1", 2, state)
+    await page.wait_for_function("!document.querySelector('#save').disabled")
+
+
+async def test_keydown_enter(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.focus("#todo")
+    await page.keyboard.press("a")
+    await page.keyboard.press("Shift+Tab")
+    await page.focus("#todo")
+    assert await page.evaluate("window.livepy.find('c1').busy") is False
+    await page.keyboard.press("Enter")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["add", []]]]
+
+
+async def test_keydown_modifier_matching(blank: Any) -> None:
+    got = await blank.evaluate(
+        """async () => {
+          const { keyMatches } = await import('/js/directives/keydown.js');
+          const ev = (key, mods = {}) => new KeyboardEvent("keydown", { key, ...mods });
+          return [
+            keyMatches(ev("Enter"), ["enter"]),
+            keyMatches(ev("a"), ["enter"]),
+            keyMatches(ev("Escape"), ["escape"]),
+            keyMatches(ev(" "), ["space"]),
+            keyMatches(ev("ArrowUp"), ["up"]),
+            keyMatches(ev("PageDown"), ["page-down"]),
+            keyMatches(ev("s", { ctrlKey: true }), ["ctrl", "s"]),
+            keyMatches(ev("s"), ["ctrl", "s"]),
+            keyMatches(ev("Enter", { shiftKey: true }), ["enter"]),
+            keyMatches(ev("Enter", { shiftKey: true }), ["enter", "exact"]),
+            keyMatches(ev("K", { shiftKey: true, metaKey: true }), ["meta", "shift", "k"]),
+            keyMatches(ev("x"), ["prevent"]),
+          ];
+        }"""
+    )
+    assert got == [True, False, True, True, True, True, True, False, True, False, True, True]
+
+
+async def test_submit_calls_the_action_with_model_values(page: Any, live: FakeLive) -> None:
+    body = (
+        '<form lp-id="f1" lp-snapshot="{snap}" lp-submit="save(1)">'
+        '<input id="title" lp-model="title"><button id="go">go</button></form>'
+    ).format(snap=b64url(snapshot("f1", {"title": ""})))
+    conn = await open_page(page, live, body)
+    await page.fill("#title", "Hello")
+    await page.press("#title", "Enter")
+    assert await conn.recv() == [FRAME_CALL, "f1", 1, {"title": "Hello"}, [["save", [1]]]]
+    assert page.url.endswith("/p")
+
+
+async def test_server_ping_gets_a_pong(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await conn.send([FRAME_PING])
+    assert await conn.recv() == [FRAME_PONG]
+
+
+async def test_error_rejects_the_call_and_shows_the_overlay(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html, debug=True)
+    await page.evaluate(
+        """window.__outcome = window.livepy.find('c1').call('boom').then(
+             () => 'resolved', (err) => [err.name, err.code, err.message])"""
+    )
+    await conn.recv()
+    hostile = '<img src=x onerror="window.__xss = 1">'
+    await conn.send([FRAME_ERROR, "unknown_action", f"no action {hostile}", "c1", 1, "Trace\n  line"])
+    assert await page.evaluate("window.__outcome") == [
+        "LivepyError",
+        "unknown_action",
+        f"no action {hostile}",
+    ]
+    overlay = page.locator("#livepy-error-overlay")
+    await overlay.wait_for()
+    assert f"no action {hostile}" in await overlay.inner_text()
+    assert "Trace\n  line" in await overlay.inner_text()
+    assert await overlay.locator("img").count() == 0
+    assert await page.evaluate("window.__xss ?? null") is None
+    events = await page.evaluate("window.__events.filter(([n]) => n === 'lp:error')")
+    assert events == [
+        ["lp:error", {"code": "unknown_action", "message": f"no action {hostile}", "component": "c1"}]
+    ]
+    await page.click("[data-lp-dismiss]")
+    await overlay.wait_for(state="detached")
+    # the component carries on
+    await page.click("#inc")
+    assert (await conn.recv())[2:] == [2, {}, [["increment", []]]]
+
+
+async def test_no_overlay_without_debug(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await conn.send([FRAME_ERROR, "bad_frame", "nope", None, None, None])
+    await page.wait_for_function("window.__events.some(([n]) => n === 'lp:error')")
+    assert await page.locator("#livepy-error-overlay").count() == 0
+
+
+async def test_refused_join_rejects_calls(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    live.pages["/p"] = page_html(html)
+    await page.goto(live.url + "/p")
+    conn = await live.accept()
+    await conn.recv_type(FRAME_JOIN)
+    await conn.send([FRAME_ERROR, "snapshot_invalid", "bad signature", "c1", None, None])
+    await page.wait_for_function("window.livepy.find('c1').failure !== null")
+    got = await page.evaluate("window.livepy.find('c1').call('x').catch((e) => e.code)")
+    assert got == "snapshot_invalid"
+
+
+async def test_reconnect_rejoins_with_the_latest_snapshot_and_replays(
+    page: Any, live: FakeLive
+) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    await page.click("#inc")
+    await conn.recv()
+    newer = {**state, "count": 1}
+    await conn.reply("c1", 1, newer)
+    await page.wait_for_function("window.livepy.find('c1').state.count === 1")
+    # a call goes out and the socket dies before its reply
+    await page.evaluate("window.__lost = window.livepy.find('c1').call('save')")
+    assert (await conn.recv())[4] == [["save", []]]
+    await conn.close()
+    await page.wait_for_function("window.__events.some(([n]) => n === 'lp:disconnected')")
+    await page.wait_for_function(
+        "getComputedStyle(document.querySelector('#off')).display === 'flex'"
+    )
+    await page.evaluate("document.querySelector('#inc5').click()")  # queued while offline
+    conn2 = await live.accept()
+    assert await conn2.recv() == [FRAME_JOIN, [["c1", snapshot("c1", newer)]]]
+    await conn2.reply("c1", 0, newer)
+    # the lost call first, then what was queued; sequence numbers restart with the join
+    assert await conn2.recv() == [FRAME_CALL, "c1", 1, {}, [["save", []]]]
+    await conn2.reply("c1", 1, newer, effects="ok")
+    assert await page.evaluate("window.__lost") == "ok"
+    assert await conn2.recv() == [FRAME_CALL, "c1", 2, {}, [["increment", [5]]]]
+    names = await page.evaluate("window.__events.map(([n]) => n)")
+    assert names == ["lp:connected", "lp:disconnected", "lp:reconnected"]
+    assert await page.evaluate(
+        "getComputedStyle(document.querySelector('#off')).display"
+    ) == "none"
+
+
+async def test_components_added_by_a_morph_are_joined(page: Any, live: FakeLive) -> None:
+    snap = b64url(snapshot("p1", {}))
+    conn = await open_page(page, live, f'<div lp-id="p1" lp-snapshot="{snap}"><b lp-click="more">more</b></div>')
+    await page.click("b")
+    await conn.recv()
+    child_snap = snapshot("k1", {"n": 1})
+    child = f'<div lp-id="k1" lp-snapshot="{b64url(child_snap)}"><i lp-click="bump">child</i></div>'
+    await conn.reply("p1", 1, {}, html=f'<div lp-id="p1"><b lp-click="more">more</b>{child}</div>')
+    assert await conn.recv() == [FRAME_JOIN, [["k1", child_snap]]]
+    await conn.send([3, "k1", 0, None, child_snap, None])
+    await page.click("i")
+    assert await conn.recv() == [FRAME_CALL, "k1", 1, {}, [["bump", []]]]
+    # removing it from the parent drops it from the registry
+    await conn.reply("p1", 2, {}, html='<div lp-id="p1"><b lp-click="more">more</b></div>')
+    await page.wait_for_function("window.livepy.find('k1') === null")

@@ -1,0 +1,116 @@
+import msgpack
+import pytest
+
+from livepy.protocol import (
+    Call,
+    ErrorFrame,
+    Join,
+    JoinItem,
+    Ping,
+    Pong,
+    ProtocolError,
+    Reply,
+    decode_client_frame,
+    decode_server_frame,
+    encode,
+)
+from livepy.protocol import constants as c
+
+
+def pack(body: object) -> bytes:
+    return msgpack.packb(body, use_bin_type=True)
+
+
+def refused(data: bytes, **limits: int) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        decode_client_frame(data, **limits)
+    return info.value
+
+
+def test_join_round_trip() -> None:
+    frame = Join((JoinItem("a1", b"snap"), JoinItem("b2", b"\x00\xff")))
+    assert decode_client_frame(encode(frame)) == frame
+
+
+def test_call_round_trip() -> None:
+    frame = Call("a1", 7, {"title": "hi"}, (("increment", (5,)), ("remove", ("x", None))))
+    assert decode_client_frame(encode(frame)) == frame
+
+
+def test_call_bytes_are_compact() -> None:
+    data = encode(Call("abcdefgh", 1, {}, (("increment", ()),)))
+    assert data == pack([2, "abcdefgh", 1, {}, [["increment", []]]])
+    assert len(data) == 26
+
+
+def test_ping_and_pong() -> None:
+    assert decode_client_frame(encode(Ping())) == Ping()
+    assert decode_client_frame(encode(Pong())) == Pong()
+
+
+def test_server_frames_round_trip() -> None:
+    reply = Reply("a1", 3, "<div>1</div>", b"s" * 20, None)
+    assert decode_server_frame(encode(reply)) == reply
+    error = ErrorFrame(c.ERR_BAD_FRAME, "nope", "a1", 3, None)
+    assert decode_server_frame(encode(error)) == error
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xc1",  # never used in msgpack
+        b"\xff\x00garbage",
+        pack("a string"),
+        pack([]),
+        pack(["1", "x"]),
+        pack([99]),
+        pack([c.FRAME_JOIN]),
+        pack([c.FRAME_JOIN, [["cid", "not bytes"]]]),
+        pack([c.FRAME_JOIN, [[1, b"x"]]]),
+        pack([c.FRAME_JOIN, [["", b"x"]]]),
+        pack([c.FRAME_CALL, "cid", 1, {}]),
+        pack([c.FRAME_CALL, "cid", -1, {}, []]),
+        pack([c.FRAME_CALL, "cid", True, {}, []]),
+        pack([c.FRAME_CALL, "cid", 1, [], []]),
+        pack([c.FRAME_CALL, "cid", 1, {}, {}]),
+        pack([c.FRAME_CALL, "cid", 1, {}, [["m"]]]),
+        pack([c.FRAME_CALL, "cid", 1, {}, [[1, []]]]),
+        pack([c.FRAME_CALL, "x" * 65, 1, {}, []]),
+        pack([c.FRAME_PING, 1]),
+        msgpack.packb([1, msgpack.ExtType(5, b"x")]),
+        msgpack.packb({1: 2}),
+        b"\x92\x01\xa3\xff\xfe\xfd",  # invalid utf-8 string
+    ],
+)
+def test_malformed_frames_are_bad_frame(data: bytes) -> None:
+    assert refused(data).code == c.ERR_BAD_FRAME
+
+
+def test_text_is_refused() -> None:
+    assert refused("text").code == c.ERR_BAD_FRAME  # type: ignore[arg-type]
+
+
+def test_frame_size_limit() -> None:
+    data = encode(Call("a", 1, {"t": "x" * 200}, ()))
+    error = refused(data, max_bytes=100)
+    assert error.code == c.ERR_FRAME_TOO_LARGE
+    assert "100" in error.message
+
+
+def test_calls_per_frame_limit() -> None:
+    data = encode(Call("a", 1, {}, tuple(("m", ()) for _ in range(21))))
+    error = refused(data)
+    assert error.code == c.ERR_TOO_MANY_CALLS
+    assert error.cid == "a"
+    decode_client_frame(encode(Call("a", 1, {}, tuple(("m", ()) for _ in range(20)))))
+
+
+def test_components_per_join_limit() -> None:
+    data = encode(Join(tuple(JoinItem(f"c{i}", b"s") for i in range(3))))
+    assert refused(data, max_components=2).code == c.ERR_TOO_MANY_COMPONENTS
+
+
+def test_deep_nesting_is_refused_not_crashing() -> None:
+    data = b"\x91" * 100_000 + b"\xc0"
+    assert refused(data, max_bytes=200_000).code == c.ERR_BAD_FRAME

@@ -1,0 +1,22 @@
+import livepy
+
+DOCUMENTED = {
+    "Component",
+    "ComponentDefinitionError",
+    "ConfigurationError",
+    "Limits",
+    "LivePy",
+    "LivepyError",
+    "ProtocolError",
+    "RenderError",
+    "UnknownComponentError",
+    "__version__",
+    "action",
+    "on",
+}
+
+
+def test_public_names_are_exactly_the_documented_ones() -> None:
+    assert set(livepy.__all__) == DOCUMENTED
+    for name in livepy.__all__:
+        assert hasattr(livepy, name)
