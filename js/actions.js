@@ -30,7 +30,8 @@ export function runExpression(component, source) {
       console.error(`livepy: ${method} needs a field name as its first argument in "${source}"`);
       return null;
     }
-    done = component.set(args[0], method === "$set" ? (args[1] ?? null) : !current(component, args[0]));
+    const field = args[0];
+    done = component.set(field, method === "$set" ? (args[1] ?? null) : !current(component, field));
   } else if (method.startsWith("$")) {
     console.error(`livepy: unknown magic action ${method} in "${source}"`);
     return null;

@@ -44,7 +44,8 @@ export function rootOf(el) {
 export function* ownElements(root) {
   yield root;
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT, {
-    acceptNode: (el) => (el.hasAttribute(ATTR_ID) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    acceptNode: (el) =>
+      el.hasAttribute(ATTR_ID) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
   });
   for (let el = walker.nextNode(); el; el = walker.nextNode()) yield el;
 }

@@ -11,7 +11,8 @@ const MAX_DEPTH = 256; // hostile nesting must fail with an Error, not blow the 
 /** Store key/value as an own property, even when the key names an Object.prototype accessor. */
 export function setOwn(obj, key, value) {
   if (key === "__proto__") {
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+    const descriptor = { value, enumerable: true, writable: true, configurable: true };
+    Object.defineProperty(obj, key, descriptor);
   } else {
     obj[key] = value;
   }
@@ -203,7 +204,8 @@ class Reader {
   }
 }
 
-// Each item takes at least one byte, so a count beyond the remaining bytes is a lie to refuse early.
+// Each item takes at least one byte: a count beyond the remaining bytes is a lie, refused early
+// instead of allocating for it.
 function checkCount(r, count) {
   if (count > r.bytes.length - r.pos) {
     throw new RangeError(`livepy codec: truncated data, ${count} items announced at byte ${r.pos}`);

@@ -25,7 +25,8 @@ export class LivepyError extends Error {
 // A batch is what one CALL frame carries. `scheduled` is false while it only holds model values
 // waiting to ride along with the next real request.
 function newBatch() {
-  return { updates: Object.create(null), calls: [], waiters: [], targets: new Set(), scheduled: false };
+  const updates = Object.create(null);
+  return { updates, calls: [], waiters: [], targets: new Set(), scheduled: false };
 }
 
 function readState(snapshot, id) {
@@ -53,6 +54,9 @@ export class Component {
     this.inflight = null;
     this.queue = [];
     this.timer = null;
+    // What the latest reply changed: the state before it and the updates it answered, so a
+    // focused field can tell a deliberate server change from an echo of its own input.
+    this.lastReply = null;
   }
 
   /** Call an @action on the server; resolves with the reply's effects (or null). */
@@ -101,7 +105,9 @@ export class Component {
   /** Method and field names of the work in flight or about to be sent. */
   busyTargets() {
     const targets = new Set(this.inflight?.targets ?? []);
-    for (const batch of this.queue) if (batch.scheduled) batch.targets.forEach((t) => targets.add(t));
+    for (const batch of this.queue) {
+      if (batch.scheduled) batch.targets.forEach((t) => targets.add(t));
+    }
     return targets;
   }
 
@@ -166,6 +172,7 @@ export class Component {
         console.error(`livepy: cannot apply the new html of component ${this.id}`, err);
       }
     }
+    const previous = this.state;
     if (snapshot instanceof Uint8Array) {
       this.snapshot = snapshot;
       this.state = readState(snapshot, this.id);
@@ -176,6 +183,7 @@ export class Component {
       done = this.inflight;
       this.inflight = null;
     }
+    this.lastReply = { previous, sent: done?.updates ?? null };
     emitHook("updated", this);
     for (const waiter of done?.waiters ?? []) waiter.resolve(effects ?? null);
     if (effects !== null && effects !== undefined) {

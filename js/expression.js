@@ -19,9 +19,8 @@ class Parser {
 
   fail(expected) {
     const found = this.pos < this.src.length ? `"${this.src[this.pos]}"` : "the end";
-    throw new Error(
-      `livepy: cannot parse "${this.src}": expected ${expected} at position ${this.pos}, found ${found}`,
-    );
+    const where = `at position ${this.pos}, found ${found}`;
+    throw new Error(`livepy: cannot parse "${this.src}": expected ${expected} ${where}`);
   }
 
   skipSpace() {

@@ -122,7 +122,8 @@ export function start() {
   if (socket) return;
   readConfig();
   installDirectives();
-  socket = new Socket(socketUrl(config.ws), { onOpen, onFrame, onDown: () => emitHook("status", false) });
+  const onDown = () => emitHook("status", false);
+  socket = new Socket(socketUrl(config.ws), { onOpen, onFrame, onDown });
   discover();
   socket.connect();
 }
@@ -130,7 +131,7 @@ export function start() {
 window.livepy = {
   components,
   config,
-  /** The component with id `id`: {id, el, state, call(method, ...args), set(field, value), refresh()}. */
+  /** Component `id`: {id, el, state, call(method, ...args), set(field, value), refresh()}. */
   find: (id) => components.get(String(id)) ?? null,
   get connected() {
     return transport.isOpen();

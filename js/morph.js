@@ -13,7 +13,8 @@ export function parseRoot(html) {
   template.innerHTML = String(html).trim();
   const roots = template.content.children;
   if (roots.length !== 1) {
-    throw new Error(`livepy: component html must have exactly one root element, got ${roots.length}`);
+    const count = roots.length;
+    throw new Error(`livepy: component html must have exactly one root element, got ${count}`);
   }
   return roots[0];
 }

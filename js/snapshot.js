@@ -32,7 +32,8 @@ export function stateOf(snapshot) {
 export function lookup(state, path) {
   let value = state;
   for (const part of path.split(".")) {
-    if (value === null || typeof value !== "object" || !Object.hasOwn(value, part)) return undefined;
+    const isObject = value !== null && typeof value === "object";
+    if (!isObject || !Object.hasOwn(value, part)) return undefined;
     value = value[part];
   }
   return value;

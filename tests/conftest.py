@@ -86,9 +86,13 @@ async def serve() -> AsyncIterator[ServeFactory]:
         await server.stop()
 
 
+def chromium_missing() -> bool:
+    return not (os.path.exists(CHROMIUM) or shutil.which("chromium"))
+
+
 @pytest_asyncio.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+    if chromium_missing():
         require_real("Debian's chromium (/usr/bin/chromium)")
     from playwright.async_api import async_playwright
 

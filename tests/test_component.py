@@ -98,7 +98,7 @@ def test_bad_default_is_refused_at_definition() -> None:
     with pytest.raises(ComponentDefinitionError, match=r"BadDefault\.items"):
 
         class BadDefault(Component):
-            items: list[int] = [object()]  # type: ignore[list-item]  # noqa: RUF012
+            items: list[int] = [object()]  # type: ignore[list-item]
 
 
 def test_unannotated_action_parameter_is_refused() -> None:

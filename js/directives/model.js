@@ -7,7 +7,9 @@
 //   .debounce.Nms             on input, debounced N ms
 //   .throttle.Nms             on input, at most once per N ms
 //   .blur                     when the field loses focus
-// After every reply, each bound field that does not have focus shows the server's value.
+// After every reply, each bound field shows the server's value, except a focused field: it only
+// takes a value the server deliberately changed (say, cleared after a submit) and only when the
+// user has typed nothing since, so that no keystroke is ever lost.
 
 import { directiveOf, durationOf, scanDirectives } from "../attrs.js";
 import { onHook } from "../hooks.js";
@@ -56,6 +58,11 @@ export function readValue(el, component, field) {
   return el.value;
 }
 
+function textOf(value) {
+  if (value === null || value === undefined) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 /** Show `value` in `el` (the inverse of readValue). */
 export function writeValue(el, value) {
   if (el.type === "checkbox") {
@@ -66,17 +73,32 @@ export function writeValue(el, value) {
     const chosen = new Set((Array.isArray(value) ? value : [value]).map(String));
     for (const option of el.options) option.selected = chosen.has(option.value);
   } else if (el.type !== "file") {
-    const text = value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+    const text = textOf(value);
     if (el.value !== text) el.value = text;
   }
 }
 
+// Did the latest reply change `field` on purpose (rather than echo what the client had)?
+function changedByServer(component, field, value) {
+  const reply = component.lastReply;
+  if (!reply) return false;
+  const sent = reply.sent !== null && field in reply.sent;
+  const before = sent ? reply.sent[field] : lookup(reply.previous, field);
+  return textOf(before) !== textOf(value);
+}
+
 function sync(component) {
   for (const [el, dir] of scanDirectives(component.el, "lp-model")) {
-    if (el === document.activeElement) continue;
     const field = fieldOf(dir);
     // Input not yet confirmed by a reply wins over state from an older or pushed render.
     const unsent = component.unsentValue(field);
+    if (el === document.activeElement) {
+      const value = lookup(component.state, field);
+      if (!unsent.found && value !== undefined && changedByServer(component, field, value)) {
+        writeValue(el, value);
+      }
+      continue;
+    }
     const value = unsent.found ? unsent.value : lookup(component.state, field);
     if (value !== undefined) writeValue(el, value);
   }

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest_asyncio
-from js_fake import FakeLive
+
+from tests.js.js_fake import FakeLive
 
 
 @pytest_asyncio.fixture
@@ -15,6 +16,7 @@ async def live(serve: Callable[[Any], Any]) -> AsyncIterator[FakeLive]:
     server = await serve(fake.app())
     fake.url = server.url
     yield fake
+    await fake.close_all()
 
 
 @pytest_asyncio.fixture

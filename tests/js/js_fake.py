@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 JS_DIR = Path(__file__).resolve().parents[2] / "js"
 MAC_BYTES = 16
+WAIT_S = 5.0  # how long the fake waits for the browser before failing the test
 BLANK = "<!doctype html><html><head><title>livepy js tests</title></head><body></body></html>"
 
 FRAME_JOIN, FRAME_CALL, FRAME_REPLY, FRAME_ERROR, FRAME_PING, FRAME_PONG = range(1, 7)
@@ -59,13 +61,14 @@ class Conn:
         self.frames: asyncio.Queue[list[Any]] = asyncio.Queue()
         self.closed = asyncio.Event()
 
-    async def recv(self, timeout: float = 5.0) -> list[Any]:
-        return await asyncio.wait_for(self.frames.get(), timeout)
+    async def recv(self) -> list[Any]:
+        async with asyncio.timeout(WAIT_S):
+            return await self.frames.get()
 
-    async def recv_type(self, frame_type: int, timeout: float = 5.0) -> list[Any]:
+    async def recv_type(self, frame_type: int) -> list[Any]:
         """The next frame of `frame_type`; PONGs and other types in between are skipped."""
         while True:
-            frame = await self.recv(timeout)
+            frame = await self.recv()
             if frame[0] == frame_type:
                 return frame
 
@@ -84,7 +87,8 @@ class Conn:
 
     async def close(self, code: int = 1000) -> None:
         await self.ws.close(code)
-        await asyncio.wait_for(self.closed.wait(), 5)
+        async with asyncio.timeout(WAIT_S):
+            await self.closed.wait()
 
 
 class FakeLive:
@@ -93,6 +97,7 @@ class FakeLive:
     def __init__(self) -> None:
         self.pages: dict[str, str] = {"/blank": BLANK}
         self.connections: asyncio.Queue[Conn] = asyncio.Queue()
+        self.opened: list[Conn] = []
         self.url = ""
 
     async def page(self, request: Any) -> HTMLResponse:
@@ -102,6 +107,7 @@ class FakeLive:
     async def socket(self, ws: WebSocket) -> None:
         await ws.accept()
         conn = Conn(ws)
+        self.opened.append(conn)
         await self.connections.put(conn)
         try:
             while True:
@@ -111,8 +117,16 @@ class FakeLive:
         finally:
             conn.closed.set()
 
-    async def accept(self, timeout: float = 5.0) -> Conn:
-        return await asyncio.wait_for(self.connections.get(), timeout)
+    async def close_all(self) -> None:
+        """Close the sockets still open, so that the server can stop without waiting on them."""
+        for conn in self.opened:
+            if not conn.closed.is_set():
+                with contextlib.suppress(RuntimeError):
+                    await conn.ws.close(1001)
+
+    async def accept(self) -> Conn:
+        async with asyncio.timeout(WAIT_S):
+            return await self.connections.get()
 
     def app(self) -> Starlette:
         return Starlette(

@@ -78,7 +78,8 @@ async def test_encode_number_forms(blank: Any) -> None:
     got = await js(
         blank,
         """
-        const hex = (v) => Array.from(c.encode(v)).map((b) => b.toString(16).padStart(2, "0")).join("");
+        const hex = (v) =>
+          Array.from(c.encode(v)).map((b) => b.toString(16).padStart(2, "0")).join("");
         return [hex(-0), hex(2 ** 60), hex(-(2 ** 62)), hex(0.1), hex(1e300), hex(undefined),
                 hex(2n ** 64n - 1n), hex(-32), hex(-33), hex(127), hex(128), hex(255), hex(256)];
         """,
@@ -212,7 +213,8 @@ async def test_unencodable_values_throw(blank: Any) -> None:
         """
         const out = [];
         for (const v of [() => 1, Symbol("s"), new Date(0), 2n ** 64n, new Set([1])]) {
-          try { c.encode([v]); out.push("encoded"); } catch (err) { out.push(err.constructor.name); }
+          try { c.encode([v]); out.push("encoded"); }
+          catch (err) { out.push(err.constructor.name); }
         }
         return out;
         """,

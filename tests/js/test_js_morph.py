@@ -29,7 +29,8 @@ async def test_attributes_and_text_are_patched_in_place(blank: Any) -> None:
         """
         const span = root.querySelector("span");
         const text = span.firstChild;
-        const out = morph(root, '<div lp-id="c1" class="b" data-y="2"><span>5</span> clicks!</div>');
+        const out = morph(root,
+          '<div lp-id="c1" class="b" data-y="2"><span>5</span> clicks!</div>');
         return {
           same: out === root, spanSame: root.querySelector("span") === span,
           textSame: span.firstChild === text,
@@ -142,7 +143,11 @@ async def test_unkeyed_children_match_by_position_and_tag(blank: Any) -> None:
         };
         """,
     )
-    assert got == {"html": "<p>uno</p><p>dos</p><b>tres</b><i>new</i>", "keptP": True, "emGone": True}
+    assert got == {
+        "html": "<p>uno</p><p>dos</p><b>tres</b><i>new</i>",
+        "keptP": True,
+        "emGone": True,
+    }
 
 
 async def test_focused_input_keeps_value_and_caret(blank: Any) -> None:
@@ -197,13 +202,20 @@ async def test_focused_input_survives_a_keyed_move(blank: Any) -> None:
         };
         """,
     )
-    assert got == {"moved": "LABEL", "same": True, "focused": True, "value": "abcdef", "caret": [3, 3]}
+    assert got == {
+        "moved": "LABEL",
+        "same": True,
+        "focused": True,
+        "value": "abcdef",
+        "caret": [3, 3],
+    }
 
 
 async def test_focused_textarea_keeps_what_the_user_types(blank: Any) -> None:
     got = await run(
         blank,
-        '<div lp-id="c1"><textarea id="a">server</textarea><textarea id="b">server</textarea></div>',
+        '<div lp-id="c1"><textarea id="a">server</textarea>'
+        '<textarea id="b">server</textarea></div>',
         """
         const [a, b] = root.querySelectorAll("textarea");
         a.focus();
@@ -231,7 +243,8 @@ async def test_form_state_of_unfocused_fields_follows_new_markup(blank: Any) -> 
           '<input type="radio" name="r" value="1" id="r1"><input type="radio" name="r" value="2" ' +
           'id="r2" checked><select id="s"><option value="a">a</option>' +
           '<option value="b" selected>b</option></select><select id="m" multiple>' +
-          '<option value="x" selected>x</option><option value="y" selected>y</option></select></form>');
+          '<option value="x" selected>x</option><option value="y" selected>y</option>' +
+          '</select></form>');
         const q = (s) => root.querySelector(s);
         return [q("#c").checked, q("#r1").checked, q("#r2").checked, q("#s").value,
                 [...q("#m").selectedOptions].map((o) => o.value)];
@@ -249,7 +262,8 @@ async def test_lp_ignore_subtree_is_left_alone(blank: Any) -> None:
         widget.querySelector("b").textContent = "changed by a JS widget";
         widget.dataset.js = "1";
         morph(root, '<div><div lp-ignore id="w" class="y"><i>server</i></div><p>1</p></div>');
-        return [root.querySelector("#w") === widget, widget.outerHTML, root.querySelector("p").textContent];
+        return [root.querySelector("#w") === widget, widget.outerHTML,
+                root.querySelector("p").textContent];
         """,
     )
     assert got == [
@@ -280,7 +294,8 @@ async def test_nested_component_root_is_untouched(blank: Any) -> None:
         const child = root.querySelector('[lp-id="child"]');
         const span = child.querySelector("span");
         morph(root, '<div lp-id="parent"><h1>1</h1><p>new</p>' +
-          '<div lp-id="child" class="changed"><span>stale child html</span></div><p>tail</p></div>');
+          '<div lp-id="child" class="changed"><span>stale child html</span></div>' +
+          '<p>tail</p></div>');
         return {
           sameChild: root.querySelector('[lp-id="child"]') === child,
           sameSpan: child.querySelector("span") === span,

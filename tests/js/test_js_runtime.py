@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from js_fake import (
+from tests.js.js_fake import (
     FRAME_CALL,
     FRAME_ERROR,
     FRAME_JOIN,
@@ -46,6 +46,8 @@ COUNTER = """
   <span id="spin" lp-loading>working</span>
   <span id="fade" lp-loading.class="faded busy">fade</span>
   <span id="off" lp-offline.flex>offline</span>
+  <span id="slow" lp-loading.delay.block>slow</span>
+  <input id="bio" lp-model.blur="bio">
 </div>
 """
 
@@ -93,9 +95,11 @@ async def test_click_sends_a_call_and_the_reply_morphs(page: Any, live: FakeLive
 
 
 async def test_same_tick_actions_are_batched(page: Any, live: FakeLive) -> None:
-    html, state = counter()
+    html, _ = counter()
     conn = await open_page(page, live, html)
-    await page.evaluate("document.querySelector('#inc').click(); document.querySelector('#inc5').click()")
+    await page.evaluate(
+        "document.querySelector('#inc').click(); document.querySelector('#inc5').click()"
+    )
     assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", []], ["increment", [5]]]]
 
 
@@ -125,7 +129,9 @@ async def test_input_during_a_call_waits_and_keeps_its_order(page: Any, live: Fa
 async def test_call_promise_resolves_with_effects(page: Any, live: FakeLive) -> None:
     html, state = counter()
     conn = await open_page(page, live, html)
-    await page.evaluate("window.__done = window.livepy.find('c1').call('increment', 2, 'x')")
+    await page.evaluate(
+        "() => { window.__done = window.livepy.find('c1').call('increment', 2, 'x'); }"
+    )
     assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", [2, "x"]]]]
     await conn.reply("c1", 1, state, effects={"dispatch": [["saved", {"id": 1}]]})
     assert await page.evaluate("window.__done") == {"dispatch": [["saved", {"id": 1}]]}
@@ -163,24 +169,63 @@ async def test_unsent_model_values_ride_along(page: Any, live: FakeLive) -> None
 async def test_model_live_is_debounced(page: Any, live: FakeLive) -> None:
     html, _ = counter()
     conn = await open_page(page, live, html)
-    await page.press_sequentially("#search", "abc")
+    await page.locator("#search").press_sequentially("abc")
     assert await conn.recv() == [FRAME_CALL, "c1", 1, {"search": "abc"}, []]
 
 
-async def test_model_values_follow_the_state_except_the_focused_field(
-    page: Any, live: FakeLive
-) -> None:
+async def test_model_values_follow_the_state(page: Any, live: FakeLive) -> None:
     html, state = counter(name="Initial", search="init")
     conn = await open_page(page, live, html)
     assert await page.input_value("#name") == "Initial"
     assert await page.input_value("#search") == "init"
-    await page.focus("#search")
+    # The user types in a focused field; a click sends the value along with an action...
+    await page.fill("#search", "typed")
     await page.evaluate("document.querySelector('#inc').click()")
-    await conn.recv()
-    new_html, _ = counter()
-    await conn.reply("c1", 1, {**state, "name": "From server", "search": "server"}, html=new_html)
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"search": "typed"}, [["increment", []]]]
+    # ...and keeps typing before the reply: even a value the server changed must not win now.
+    await page.locator("#search").press_sequentially(" more")
+    await conn.reply("c1", 1, {**state, "name": "From server", "search": "TYPED"})
     await page.wait_for_function("document.querySelector('#name').value === 'From server'")
-    assert await page.input_value("#search") == "init"
+    assert await page.input_value("#search") == "typed more"
+    # Once the typing is sent, a value the server changes on purpose reaches the focused field.
+    assert await conn.recv() == [FRAME_CALL, "c1", 2, {"search": "typed more"}, []]
+    await conn.reply("c1", 2, {**state, "search": ""})
+    await page.wait_for_function("document.querySelector('#search').value === ''")
+    assert await page.evaluate("document.activeElement.id") == "search"
+
+
+async def test_focused_field_keeps_refused_input_when_state_did_not_change(
+    page: Any, live: FakeLive
+) -> None:
+    html, state = counter(search="init")
+    conn = await open_page(page, live, html)
+    await page.fill("#search", "typed")
+    await page.evaluate("document.querySelector('#inc').click()")
+    assert (await conn.recv())[3] == {"search": "typed"}
+    await conn.send([FRAME_ERROR, "component_error", "boom", "c1", 1, None])
+    await page.wait_for_function("!window.livepy.find('c1').busy")
+    # a later push re-sends the unchanged state: nothing deliberate, the typing stays
+    new_html, _ = counter(4, search="init")
+    await conn.reply("c1", 5, state, html=new_html)
+    await page.wait_for_function("document.querySelector('#count').textContent === '4'")
+    assert await page.input_value("#search") == "typed"
+
+
+async def test_unfocused_model_field_shows_unsent_input_over_pushed_state(
+    page: Any, live: FakeLive
+) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    # typed without a change event (focus never left the field), so the value stays unsent
+    await page.evaluate(
+        """() => { const el = document.querySelector('#name'); el.value = 'mine';
+                   el.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    await page.wait_for_function("window.livepy.find('c1').unsentValue('name').value === 'mine'")
+    new_html, _ = counter(9)
+    await conn.reply("c1", 7, {**state, "name": "pushed"}, html=new_html)  # a server push
+    await page.wait_for_function("document.querySelector('#count').textContent === '9'")
+    assert await page.input_value("#name") == "mine"
 
 
 async def test_loading_states(page: Any, live: FakeLive) -> None:
@@ -195,16 +240,56 @@ async def test_loading_states(page: Any, live: FakeLive) -> None:
     await page.click("#inc")
     await conn.recv()
     # lp-target="save" keeps the save button out of an increment
-    assert await page.evaluate(looks) == {"spin": "inline-block", "fade": "faded busy", "save": False}
+    assert await page.evaluate(looks) == {
+        "spin": "inline-block",
+        "fade": "faded busy",
+        "save": False,
+    }
     new_html, _ = counter(1)
     await conn.reply("c1", 1, state, html=new_html)
     await page.wait_for_function("document.querySelector('#count').textContent === '1'")
     assert await page.evaluate(looks) == {"spin": "none", "fade": "", "save": False}
     await page.click("#save")
     await conn.recv()
-    assert await page.evaluate(looks) == {"spin": "inline-block", "fade": "faded busy", "save": True}
+    assert await page.evaluate(looks) == {
+        "spin": "inline-block",
+        "fade": "faded busy",
+        "save": True,
+    }
     await conn.reply("c1", 2, state)
     await page.wait_for_function("!document.querySelector('#save').disabled")
+
+
+async def test_loading_delay_waits_before_showing(page: Any, live: FakeLive) -> None:
+    html, state = counter()
+    conn = await open_page(page, live, html)
+    shown_at_once = await page.evaluate(
+        """() => {
+          document.querySelector('#inc').click();
+          return [getComputedStyle(document.querySelector('#spin')).display,
+                  getComputedStyle(document.querySelector('#slow')).display];
+        }"""
+    )
+    assert shown_at_once == ["inline-block", "none"]
+    await conn.recv()
+    await page.wait_for_function(
+        "getComputedStyle(document.querySelector('#slow')).display === 'block'"
+    )
+    await conn.reply("c1", 1, state)
+    await page.wait_for_function(
+        "getComputedStyle(document.querySelector('#slow')).display === 'none'"
+    )
+
+
+async def test_model_blur_sends_when_the_field_loses_focus(page: Any, live: FakeLive) -> None:
+    html, _ = counter()
+    conn = await open_page(page, live, html)
+    await page.fill("#bio", "Hi")
+    await page.dispatch_event("#bio", "change")
+    await page.wait_for_function("window.livepy.find('c1').unsentValue('bio').value === 'Hi'")
+    assert await page.evaluate("window.livepy.find('c1').busy") is False
+    await page.focus("#name")
+    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"bio": "Hi"}, []]
 
 
 async def test_keydown_enter(page: Any, live: FakeLive) -> None:
@@ -263,15 +348,17 @@ async def test_server_ping_gets_a_pong(page: Any, live: FakeLive) -> None:
 
 
 async def test_error_rejects_the_call_and_shows_the_overlay(page: Any, live: FakeLive) -> None:
-    html, state = counter()
+    html, _ = counter()
     conn = await open_page(page, live, html, debug=True)
     await page.evaluate(
-        """window.__outcome = window.livepy.find('c1').call('boom').then(
-             () => 'resolved', (err) => [err.name, err.code, err.message])"""
+        """() => { window.__outcome = window.livepy.find('c1').call('boom').then(
+             () => 'resolved', (err) => [err.name, err.code, err.message]); }"""
     )
     await conn.recv()
     hostile = '<img src=x onerror="window.__xss = 1">'
-    await conn.send([FRAME_ERROR, "unknown_action", f"no action {hostile}", "c1", 1, "Trace\n  line"])
+    await conn.send(
+        [FRAME_ERROR, "unknown_action", f"no action {hostile}", "c1", 1, "Trace\n  line"]
+    )
     assert await page.evaluate("window.__outcome") == [
         "LivepyError",
         "unknown_action",
@@ -285,7 +372,10 @@ async def test_error_rejects_the_call_and_shows_the_overlay(page: Any, live: Fak
     assert await page.evaluate("window.__xss ?? null") is None
     events = await page.evaluate("window.__events.filter(([n]) => n === 'lp:error')")
     assert events == [
-        ["lp:error", {"code": "unknown_action", "message": f"no action {hostile}", "component": "c1"}]
+        [
+            "lp:error",
+            {"code": "unknown_action", "message": f"no action {hostile}", "component": "c1"},
+        ]
     ]
     await page.click("[data-lp-dismiss]")
     await overlay.wait_for(state="detached")
@@ -325,7 +415,7 @@ async def test_reconnect_rejoins_with_the_latest_snapshot_and_replays(
     await conn.reply("c1", 1, newer)
     await page.wait_for_function("window.livepy.find('c1').state.count === 1")
     # a call goes out and the socket dies before its reply
-    await page.evaluate("window.__lost = window.livepy.find('c1').call('save')")
+    await page.evaluate("() => { window.__lost = window.livepy.find('c1').call('save'); }")
     assert (await conn.recv())[4] == [["save", []]]
     await conn.close()
     await page.wait_for_function("window.__events.some(([n]) => n === 'lp:disconnected')")
@@ -343,14 +433,14 @@ async def test_reconnect_rejoins_with_the_latest_snapshot_and_replays(
     assert await conn2.recv() == [FRAME_CALL, "c1", 2, {}, [["increment", [5]]]]
     names = await page.evaluate("window.__events.map(([n]) => n)")
     assert names == ["lp:connected", "lp:disconnected", "lp:reconnected"]
-    assert await page.evaluate(
-        "getComputedStyle(document.querySelector('#off')).display"
-    ) == "none"
+    assert await page.evaluate("getComputedStyle(document.querySelector('#off')).display") == "none"
 
 
 async def test_components_added_by_a_morph_are_joined(page: Any, live: FakeLive) -> None:
     snap = b64url(snapshot("p1", {}))
-    conn = await open_page(page, live, f'<div lp-id="p1" lp-snapshot="{snap}"><b lp-click="more">more</b></div>')
+    conn = await open_page(
+        page, live, f'<div lp-id="p1" lp-snapshot="{snap}"><b lp-click="more">more</b></div>'
+    )
     await page.click("b")
     await conn.recv()
     child_snap = snapshot("k1", {"n": 1})

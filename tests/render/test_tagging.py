@@ -13,7 +13,9 @@ def test_root_is_tagged() -> None:
 
 
 def test_leading_whitespace_and_comments_are_fine() -> None:
-    assert tag("\n  <!-- c -->\n<section>1</section>\n").startswith('\n  <!-- c -->\n<section lp-id')
+    assert tag("\n  <!-- c -->\n<section>1</section>\n").startswith(
+        "\n  <!-- c -->\n<section lp-id"
+    )
 
 
 def test_void_and_nested_elements() -> None:

@@ -192,7 +192,7 @@ async def test_bad_input_gets_error_frames_and_connection_survives(client: Clien
 
 async def test_snapshot_problems_are_refused(client: Client) -> None:
     await client.join("ws_counter")
-    cid, snapshot = client.components["ws_counter"]
+    _cid, snapshot = client.components["ws_counter"]
     tampered = bytearray(snapshot)
     tampered[-1] ^= 1
     (error,) = [await client.send(encode(Join((JoinItem("t1", bytes(tampered)),))))]
@@ -278,6 +278,8 @@ async def test_allowed_origins_setting(serve: ServeFactory) -> None:
     async with connect(server.ws_url + "/livepy/ws", additional_headers=ok) as ws:
         await ws.send(b"\x91\x05")
         await ws.recv()
-    async with connect(server.ws_url + "/livepy/ws", additional_headers={"Origin": server.url}) as ws:
+    async with connect(
+        server.ws_url + "/livepy/ws", additional_headers={"Origin": server.url}
+    ) as ws:
         with pytest.raises(ConnectionClosed):
             await ws.recv()
