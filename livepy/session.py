@@ -1,14 +1,17 @@
 """A live session: the component instances one connection holds, driven by decoded frames.
 
-Transport-agnostic: it takes frame bytes and returns frame bytes. It never lets one
-component's failure reach another component or the connection: every refusal and
-every exception becomes an error frame scoped to the component and sequence number.
+Transport-agnostic: it takes frame bytes and returns frame bytes. For each joined
+component it remembers the html and state the client holds, so that replies carry only
+what changed: a render diff and a snapshot patch. It never lets one component's failure
+reach another component or the connection: every refusal and every exception becomes an
+error frame scoped to the component and sequence number.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from livepy import registry
@@ -21,12 +24,16 @@ from livepy.protocol.frames import (
     Call,
     ErrorFrame,
     Join,
+    Joined,
     Ping,
     Pong,
     Reply,
+    Resync,
     decode_client_frame,
     encode,
 )
+from livepy.protocol.htmldiff import diff_html
+from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -36,16 +43,31 @@ __all__ = ["LiveSession"]
 logger = logging.getLogger("livepy.session")
 
 MAGIC_REFRESH = "$refresh"
+# A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
+REISSUE_AFTER = 3600
+
+
+@dataclass
+class Live:
+    """One joined component and what the client is known to hold for it."""
+
+    ref: int
+    instance: Component
+    html: str
+    state: dict[str, Any]
+    issued_at: int
+    seq: int = 0
 
 
 class LiveSession:
-    """Component instances of one connection, keyed by component id."""
+    """Component instances of one connection, keyed by their ref on this connection."""
 
     def __init__(self, live: LivePy, *, client: str = "") -> None:
         self.live = live
         self.client = client
-        self.components: dict[str, Component] = {}
-        self._last_html: dict[str, str] = {}
+        self.components: dict[int, Live] = {}
+        self._refs_by_cid: dict[str, int] = {}
+        self._next_ref = 1
 
     async def receive(self, data: bytes) -> list[bytes]:
         """Handle one client frame; return the frames to send back, in order."""
@@ -63,6 +85,8 @@ class LiveSession:
             return self._join(frame)
         if isinstance(frame, Call):
             return [await self._call(frame)]
+        if isinstance(frame, Resync):
+            return [self._resync(frame)]
         if isinstance(frame, Ping):
             return [encode(Pong())]
         return []  # Pong: the transport's heartbeat already saw traffic
@@ -70,6 +94,8 @@ class LiveSession:
     def _error(self, exc: ProtocolError, detail: str | None = None) -> bytes:
         logger.info("refused %s: %s (cid=%s seq=%s)", exc.code, exc.message, exc.cid, exc.seq)
         return encode(ErrorFrame(exc.code, exc.message, exc.cid, exc.seq, detail))
+
+    # -- join ------------------------------------------------------------------------
 
     def _join(self, frame: Join) -> list[bytes]:
         out = []
@@ -80,15 +106,15 @@ class LiveSession:
                 out.append(self._error(exc))
         return out
 
-    def _join_one(self, cid: str, snapshot_bytes: bytes) -> bytes:
+    def _join_one(self, cid: str, wire: list[Any]) -> bytes:
         limit = self.live.limits.max_components_per_connection
-        if cid not in self.components and len(self.components) >= limit:
+        if cid not in self._refs_by_cid and len(self.components) >= limit:
             raise ProtocolError(
                 c.ERR_TOO_MANY_COMPONENTS,
                 f"this connection already holds {limit} components (the limit)",
                 cid=cid,
             )
-        snapshot = self.live.snapshots.verify(snapshot_bytes, cid=cid)
+        snapshot = self.live.snapshots.verify(wire, cid=cid)
         try:
             cls = registry.resolve(snapshot.name)
         except UnknownComponentError as exc:
@@ -97,28 +123,49 @@ class LiveSession:
         instance.id = cid
         try:
             instance.load_state(snapshot.state)
-        except ConversionError as exc:  # a signed snapshot from an older schema
+            html = self.live.renderer.render_html(instance)
+        except ConversionError as exc:  # a genuine snapshot from an older schema
             raise ProtocolError(
                 c.ERR_SNAPSHOT_INVALID, f"snapshot no longer fits {cls.name}: {exc}", cid=cid
             ) from None
-        self.components[cid] = instance
-        return encode(Reply(cid, 0, None, snapshot_bytes, None))
+        except Exception as exc:
+            logger.exception("component %s (%s) failed to render on join", cls.name, cid)
+            raise ProtocolError(
+                c.ERR_COMPONENT_ERROR, f"{cls.name} failed: {type(exc).__name__}", cid=cid
+            ) from None
+        old_ref = self._refs_by_cid.pop(cid, None)
+        if old_ref is not None:  # a rejoin of the same component replaces it
+            self.components.pop(old_ref, None)
+        ref = self._next_ref
+        self._next_ref += 1
+        self.components[ref] = Live(ref, instance, html, snapshot.state, snapshot.issued_at)
+        self._refs_by_cid[cid] = ref
+        return encode(Joined(cid, ref, html, None))
+
+    # -- calls -----------------------------------------------------------------------
+
+    def _not_joined(self, ref: int, seq: int | None) -> bytes:
+        return self._error(
+            ProtocolError(
+                c.ERR_NOT_JOINED, f"no component has ref {ref} on this connection", seq=seq
+            )
+        )
+
+    def _resync(self, frame: Resync) -> bytes:
+        live = self.components.get(frame.ref)
+        if live is None:
+            return self._not_joined(frame.ref, None)
+        return encode(Reply(live.ref, live.seq, live.html, None))
 
     async def _call(self, frame: Call) -> bytes:
-        cid, seq = frame.cid, frame.seq
-        instance = self.components.get(cid)
-        if instance is None:
-            return self._error(
-                ProtocolError(
-                    c.ERR_NOT_JOINED,
-                    f"component {cid!r} has not joined this connection",
-                    cid=cid,
-                    seq=seq,
-                )
-            )
+        live = self.components.get(frame.ref)
+        if live is None:
+            return self._not_joined(frame.ref, frame.seq)
+        instance, seq = live.instance, frame.seq
+        cid = instance.id
         before = instance.dump_state()
         try:
-            html, snapshot = await self._apply(instance, frame)
+            html, state = await self._apply(instance, frame)
         except ProtocolError as exc:
             instance.load_state(before)
             exc.cid, exc.seq = cid, seq
@@ -130,15 +177,14 @@ class LiveSession:
             message = f"{type(instance).name} failed: {type(exc).__name__}"
             if self.live.debug:
                 message += f": {exc}"
-            return self._error(
-                ProtocolError(c.ERR_COMPONENT_ERROR, message, cid=cid, seq=seq), detail
-            )
-        if self._last_html.get(cid) == html:
-            return encode(Reply(cid, seq, None, snapshot, None))
-        self._last_html[cid] = html
-        return encode(Reply(cid, seq, html, snapshot, None))
+            refusal = ProtocolError(c.ERR_COMPONENT_ERROR, message, cid=cid, seq=seq)
+            return self._error(refusal, detail)
+        live.seq = seq
+        return encode(
+            Reply(live.ref, seq, self._render_change(live, html), self._patch(live, state))
+        )
 
-    async def _apply(self, instance: Component, frame: Call) -> tuple[str, bytes]:
+    async def _apply(self, instance: Component, frame: Call) -> tuple[str, dict[str, Any]]:
         for name, value in frame.updates.items():
             try:
                 instance.set_field(name, value)
@@ -157,7 +203,30 @@ class LiveSession:
             result: Any = getattr(instance, method)(*converted)
             if spec.is_async:
                 await result
-        return self.live.renderer.render(instance, with_snapshot=False)
+        html = self.live.renderer.render_html(instance)
+        return html, instance.dump_state()
+
+    # -- what changed ------------------------------------------------------------------
+
+    def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
+        if html == live.html:
+            return None
+        diff = diff_html(live.html, html)
+        live.html = html
+        return html if diff is None else diff
+
+    def _patch(self, live: Live, state: dict[str, Any]) -> list[Any] | None:
+        snapshots = self.live.snapshots
+        now = snapshots.now()
+        reissue = now - live.issued_at > REISSUE_AFTER
+        ops = diff_state(live.state, state)
+        if not ops and not reissue:
+            return None
+        issued_at = now if reissue else live.issued_at
+        instance = live.instance
+        mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
+        live.state, live.issued_at = state, issued_at
+        return [issued_at if reissue else None, ops, mac]
 
 
 def _unknown_action(instance: Component, method: str) -> str:

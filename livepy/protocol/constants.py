@@ -11,6 +11,7 @@ __all__ = [
     "ATTR_ID",
     "ATTR_KEY",
     "ATTR_SNAPSHOT",
+    "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_MAX_CALLS_PER_FRAME",
     "DEFAULT_MAX_COMPONENTS_PER_CONNECTION",
     "DEFAULT_MAX_FRAME_BYTES",
@@ -29,12 +30,17 @@ __all__ = [
     "FRAME_CALL",
     "FRAME_ERROR",
     "FRAME_JOIN",
+    "FRAME_JOINED",
     "FRAME_PING",
     "FRAME_PONG",
     "FRAME_REPLY",
+    "FRAME_RESYNC",
     "MAC_BYTES",
     "SNAPSHOT_VERSION",
+    "WS_CLOSE_HEARTBEAT_TIMEOUT",
     "WS_CLOSE_ORIGIN_REFUSED",
+    "WS_CLOSE_SERVICE_RESTART",
+    "WS_CLOSE_TOO_MANY_CONNECTIONS",
 ]
 
 # Frame types: the first element of every frame (a msgpack array).
@@ -44,6 +50,8 @@ FRAME_REPLY = 3  # server -> client: [3, cid, seq, html | nil, snapshot, effects
 FRAME_ERROR = 4  # server -> client: [4, code, message, cid | nil, seq | nil, detail | nil]
 FRAME_PING = 5  # either way: [5]
 FRAME_PONG = 6  # either way: [6]
+FRAME_JOINED = 7  # server -> client: [7, cid, ref, html, snap_patch | nil]
+FRAME_RESYNC = 8  # client -> server: [8, ref]
 
 # Error codes carried by FRAME_ERROR. Documented in docs/reference/errors.md.
 ERR_BAD_FRAME = "bad_frame"
@@ -60,18 +68,22 @@ ERR_BAD_UPDATE = "bad_update"
 ERR_COMPONENT_ERROR = "component_error"
 
 # WebSocket close codes (4000-4999 is the application range).
-WS_CLOSE_ORIGIN_REFUSED = 4403
+WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry
+WS_CLOSE_TOO_MANY_CONNECTIONS = 4429  # retry after a long backoff
+WS_CLOSE_HEARTBEAT_TIMEOUT = 4408  # reconnect
+WS_CLOSE_SERVICE_RESTART = 1012  # the server is draining: reconnect elsewhere soon
 
 # Attributes the server puts on each component's root element.
 ATTR_ID = "lp-id"
 ATTR_SNAPSHOT = "lp-snapshot"
 ATTR_KEY = "lp-key"
 
-# Snapshot layout: msgpack([SNAPSHOT_VERSION, name, cid, issued_at, state]) + MAC.
-SNAPSHOT_VERSION = 1
-MAC_BYTES = 16
+# Snapshot: [name, cid, issued_at, state, mac]; see docs/topics/protocol.md.
+SNAPSHOT_VERSION = 2
+MAC_BYTES = 8
 
 # Default limits, each overridable on LivePy(...).
 DEFAULT_MAX_FRAME_BYTES = 65536
 DEFAULT_MAX_CALLS_PER_FRAME = 20
 DEFAULT_MAX_COMPONENTS_PER_CONNECTION = 100
+DEFAULT_HEARTBEAT_INTERVAL = 15

@@ -20,9 +20,11 @@ __all__ = [
     "ErrorFrame",
     "Join",
     "JoinItem",
+    "Joined",
     "Ping",
     "Pong",
     "Reply",
+    "Resync",
     "decode_client_frame",
     "decode_server_frame",
     "encode",
@@ -32,7 +34,7 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class JoinItem:
     cid: str
-    snapshot: bytes
+    snapshot: list[Any]  # [name, cid, issued_at, state, mac], verified by Snapshotter
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +46,9 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """Model updates then action calls for one component, numbered by ``seq``."""
+    """Model updates then action calls for one joined component (``ref``), numbered by ``seq``."""
 
-    cid: str
+    ref: int
     seq: int
     updates: dict[str, Any] = field(default_factory=dict)
     calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()
@@ -54,13 +56,34 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What changed for one component: new html (None if unchanged), snapshot, effects."""
+    """What changed for one component.
+
+    ``render``: None (unchanged), the full html (str) or a diff (list, see htmldiff).
+    ``patch``: None (state unchanged) or ``[issued_at | None, ops, mac]``.
+    """
+
+    ref: int
+    seq: int
+    render: str | list[Any] | None
+    patch: list[Any] | None
+    effects: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Answers a joined component: its ``ref`` on this connection and its full html."""
 
     cid: str
-    seq: int
-    html: str | None
-    snapshot: bytes
-    effects: dict[str, Any] | None = None
+    ref: int
+    html: str
+    patch: list[Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The client's copy of a component's html is suspect: send it whole."""
+
+    ref: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +105,27 @@ class Pong:
     pass
 
 
-ClientFrame = Join | Call | Ping | Pong
-ServerFrame = Reply | ErrorFrame | Ping | Pong
+ClientFrame = Join | Call | Resync | Ping | Pong
+ServerFrame = Reply | Joined | ErrorFrame | Ping | Pong
 
 
 def encode(frame: ServerFrame | ClientFrame) -> bytes:
     """Encode any frame to its msgpack bytes."""
     match frame:
-        case Reply(cid, seq, html, snapshot, effects):
-            body: list[Any] = [c.FRAME_REPLY, cid, seq, html, snapshot, effects]
+        case Reply(ref, seq, render, patch, effects):
+            body: list[Any] = [c.FRAME_REPLY, ref, seq, render, patch]
+            if effects is not None:
+                body.append(effects)
+        case Joined(cid, ref, html, patch):
+            body = [c.FRAME_JOINED, cid, ref, html, patch]
+        case Resync(ref):
+            body = [c.FRAME_RESYNC, ref]
         case ErrorFrame(code, message, cid, seq, detail):
             body = [c.FRAME_ERROR, code, message, cid, seq, detail]
         case Join(components):
             body = [c.FRAME_JOIN, [[item.cid, item.snapshot] for item in components]]
-        case Call(cid, seq, updates, calls):
-            body = [c.FRAME_CALL, cid, seq, updates, [[name, list(args)] for name, args in calls]]
+        case Call(ref, seq, updates, calls):
+            body = [c.FRAME_CALL, ref, seq, updates, [[name, list(args)] for name, args in calls]]
         case Ping():
             body = [c.FRAME_PING]
         case Pong():
@@ -137,6 +166,12 @@ def _cid(value: Any) -> str:
     return value
 
 
+def _ref(value: Any) -> int:
+    if type(value) is not int or not 0 < value < 2**31:
+        raise ProtocolError(c.ERR_BAD_FRAME, "a component ref is a positive integer from JOINED")
+    return value
+
+
 def decode_client_frame(
     data: bytes,
     *,
@@ -157,26 +192,25 @@ def decode_client_frame(
             )
         items = []
         for entry in body[1]:
-            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], bytes)):
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list)):
                 raise ProtocolError(c.ERR_BAD_FRAME, "each joined component is [cid, snapshot]")
             items.append(JoinItem(_cid(entry[0]), entry[1]))
         return Join(tuple(items))
     if kind == c.FRAME_CALL:
         if len(body) != 5:
-            raise ProtocolError(c.ERR_BAD_FRAME, "call is [2, cid, seq, updates, calls]")
-        _, cid, seq, updates, calls = body
-        cid = _cid(cid)
+            raise ProtocolError(c.ERR_BAD_FRAME, "call is [2, ref, seq, updates, calls]")
+        _, ref, seq, updates, calls = body
+        ref = _ref(ref)
         if type(seq) is not int or not 0 <= seq < 2**53:
-            raise ProtocolError(c.ERR_BAD_FRAME, "seq is a non-negative integer", cid=cid)
+            raise ProtocolError(c.ERR_BAD_FRAME, "seq is a non-negative integer")
         if not isinstance(updates, dict):
-            raise ProtocolError(c.ERR_BAD_FRAME, "updates is a map", cid=cid, seq=seq)
+            raise ProtocolError(c.ERR_BAD_FRAME, "updates is a map", seq=seq)
         if not isinstance(calls, list):
-            raise ProtocolError(c.ERR_BAD_FRAME, "calls is an array", cid=cid, seq=seq)
+            raise ProtocolError(c.ERR_BAD_FRAME, "calls is an array", seq=seq)
         if len(calls) + len(updates) > max_calls:
             raise ProtocolError(
                 c.ERR_TOO_MANY_CALLS,
                 f"{len(calls)} calls and {len(updates)} updates exceed the limit of {max_calls}",
-                cid=cid,
                 seq=seq,
             )
         parsed = []
@@ -187,11 +221,13 @@ def decode_client_frame(
                 and isinstance(call[0], str)
                 and isinstance(call[1], list)
             ):
-                raise ProtocolError(
-                    c.ERR_BAD_FRAME, "each call is [method, [args...]]", cid=cid, seq=seq
-                )
+                raise ProtocolError(c.ERR_BAD_FRAME, "each call is [method, [args...]]", seq=seq)
             parsed.append((call[0], tuple(call[1])))
-        return Call(cid, seq, updates, tuple(parsed))
+        return Call(ref, seq, updates, tuple(parsed))
+    if kind == c.FRAME_RESYNC:
+        if len(body) != 2:
+            raise ProtocolError(c.ERR_BAD_FRAME, "resync is [8, ref]")
+        return Resync(_ref(body[1]))
     if kind == c.FRAME_PING and len(body) == 1:
         return Ping()
     if kind == c.FRAME_PONG and len(body) == 1:
@@ -205,6 +241,8 @@ def decode_server_frame(data: bytes) -> ServerFrame:
     kind = body[0]
     if kind == c.FRAME_REPLY:
         return Reply(*body[1:])
+    if kind == c.FRAME_JOINED:
+        return Joined(*body[1:])
     if kind == c.FRAME_ERROR:
         return ErrorFrame(*body[1:])
     if kind == c.FRAME_PING:

@@ -1,10 +1,15 @@
-"""Signed component snapshots: compact binary, verified before any state is trusted.
+"""Signed component snapshots: the state a client holds so that any process can rebuild it.
 
-Layout: ``msgpack([SNAPSHOT_VERSION, name, cid, issued_at, state]) + MAC``, where the
-MAC is the first ``MAC_BYTES`` bytes of an HMAC-SHA256 over the msgpack body, keyed by
-a key that itsdangerous derives from the secret key and a salt. 128 bits of MAC keep
-forgery out of reach while costing 16 bytes instead of the 43 of a base64 SHA-256.
-In HTML the snapshot travels as unpadded base64url; on the socket as raw bytes.
+A snapshot is ``[name, cid, issued_at, state, mac]``. The MAC is the first ``MAC_BYTES``
+bytes of an HMAC-SHA256, keyed by a key that itsdangerous derives from the secret key,
+over the *canonical* encoding ``msgpack([SNAPSHOT_VERSION, name, cid, issued_at,
+canonical(state)])``. Canonical means map keys sorted at every level and integral floats
+written as ints: a browser holds the state as JS values and sends it back in its own key
+order and number forms, and it must still verify. Because of that, replies can carry a
+small patch to the state plus a fresh MAC instead of a whole new snapshot.
+
+Why 8 bytes of MAC: forging one means guessing 64 bits online, one round trip per guess,
+against a server that logs every refusal; it keeps the per-update overhead small.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from itsdangerous import Signer
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
 
-__all__ = ["Snapshot", "Snapshotter", "b64decode", "b64encode"]
+__all__ = ["Snapshot", "Snapshotter", "b64decode", "b64encode", "canonical"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,14 @@ class Snapshot:
     cid: str
     issued_at: int
     state: dict[str, Any]
+    mac: bytes
+
+    def to_wire(self) -> list[Any]:
+        return [self.name, self.cid, self.issued_at, self.state, self.mac]
+
+    def to_attribute(self) -> str:
+        """The ``lp-snapshot`` attribute value: unpadded base64url of the msgpack array."""
+        return b64encode(msgpack.packb(self.to_wire(), use_bin_type=True))
 
 
 def b64encode(data: bytes) -> str:
@@ -44,6 +57,17 @@ def b64decode(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise ProtocolError(c.ERR_SNAPSHOT_INVALID, "snapshot is not valid base64url") from None
+
+
+def canonical(value: Any) -> Any:
+    """The form the MAC covers: sorted map keys, integral floats as ints."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class Snapshotter:
@@ -66,35 +90,49 @@ class Snapshotter:
         self.max_age = max_age
         self.clock = clock
 
-    def _mac(self, body: bytes) -> bytes:
+    def now(self) -> int:
+        return int(self.clock())
+
+    def mac(self, name: str, cid: str, issued_at: int, state: dict[str, Any]) -> bytes:
+        body = msgpack.packb(
+            [c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)], use_bin_type=True
+        )
         return hmac.digest(self._key, body, "sha256")[: c.MAC_BYTES]
 
-    def sign(self, name: str, cid: str, state: dict[str, Any]) -> bytes:
-        body: bytes = msgpack.packb(
-            [c.SNAPSHOT_VERSION, name, cid, int(self.clock()), state], use_bin_type=True
-        )
-        return body + self._mac(body)
+    def sign(
+        self, name: str, cid: str, state: dict[str, Any], *, issued_at: int | None = None
+    ) -> Snapshot:
+        issued_at = self.now() if issued_at is None else issued_at
+        return Snapshot(name, cid, issued_at, state, self.mac(name, cid, issued_at, state))
 
-    def verify(self, data: bytes, *, cid: str | None = None) -> Snapshot:
-        """Return the snapshot if its MAC, version, age and (optionally) id check out."""
-        if len(data) <= c.MAC_BYTES:
-            raise ProtocolError(c.ERR_SNAPSHOT_INVALID, "snapshot is too short", cid=cid)
-        body, mac = data[: -c.MAC_BYTES], data[-c.MAC_BYTES :]
-        if not hmac.compare_digest(mac, self._mac(body)):
+    def verify(self, wire: Any, *, cid: str | None = None) -> Snapshot:
+        """Check a snapshot as received (the wire array); return it if genuine and fresh."""
+        if isinstance(wire, Snapshot):
+            wire = wire.to_wire()
+        if not (
+            isinstance(wire, list)
+            and len(wire) == 5
+            and isinstance(wire[0], str)
+            and isinstance(wire[1], str)
+            and type(wire[2]) is int
+            and isinstance(wire[3], dict)
+            and isinstance(wire[4], bytes)
+        ):
+            raise ProtocolError(
+                c.ERR_SNAPSHOT_INVALID,
+                "a snapshot is [name, cid, issued_at, state, mac]",
+                cid=cid,
+            )
+        name, snap_cid, issued_at, state, mac = wire
+        try:
+            expected = self.mac(name, snap_cid, issued_at, state)
+        except (TypeError, ValueError, OverflowError):
+            expected = b""
+        if len(mac) != c.MAC_BYTES or not hmac.compare_digest(mac, expected):
             raise ProtocolError(
                 c.ERR_SNAPSHOT_INVALID,
                 "snapshot signature does not match: it was tampered with or signed by another key",
                 cid=cid,
-            )
-        try:
-            version, name, snap_cid, issued_at, state = msgpack.unpackb(body, raw=False)
-        except Exception:  # a valid MAC over junk means our own bug or an old format
-            raise ProtocolError(
-                c.ERR_SNAPSHOT_INVALID, "snapshot body is unreadable", cid=cid
-            ) from None
-        if version != c.SNAPSHOT_VERSION:
-            raise ProtocolError(
-                c.ERR_SNAPSHOT_INVALID, f"snapshot version {version} is not supported", cid=cid
             )
         if cid is not None and snap_cid != cid:
             raise ProtocolError(
@@ -109,4 +147,14 @@ class Snapshotter:
                 f"snapshot is {int(age)} s old; the limit is {self.max_age} s (reload the page)",
                 cid=cid,
             )
-        return Snapshot(name, snap_cid, issued_at, state)
+        return Snapshot(name, snap_cid, issued_at, state, mac)
+
+    def verify_attribute(self, text: str) -> Snapshot:
+        """Verify an ``lp-snapshot`` attribute value (used by test clients and tools)."""
+        try:
+            wire = msgpack.unpackb(b64decode(text), raw=False)
+        except ProtocolError:
+            raise
+        except Exception:
+            raise ProtocolError(c.ERR_SNAPSHOT_INVALID, "snapshot is not valid msgpack") from None
+        return self.verify(wire)

@@ -14,7 +14,6 @@ from markupsafe import Markup
 from livepy import registry
 from livepy.exceptions import ComponentDefinitionError
 from livepy.protocol import constants as c
-from livepy.protocol.snapshot import b64encode
 from livepy.render.tagging import tag_root
 
 if TYPE_CHECKING:
@@ -71,16 +70,21 @@ class ComponentRenderer:
             )
         return self.live.env.get_template(cls.template), cls.template
 
-    def render(self, instance: Component, *, with_snapshot: bool) -> tuple[str, bytes]:
-        """Render ``instance``: (tagged html, signed snapshot)."""
+    def render_html(self, instance: Component) -> str:
+        """Render ``instance`` to html whose single root carries the component id."""
+        cls = type(instance)
+        template, template_name = self.template_for(cls)
+        html = template.render(instance.template_context())
+        return tag_root(html, {c.ATTR_ID: instance.id}, component=cls.name, template=template_name)
+
+    def render_page_html(self, instance: Component) -> str:
+        """First render, for a page: the root also carries the signed snapshot."""
         cls = type(instance)
         template, template_name = self.template_for(cls)
         html = template.render(instance.template_context())
         snapshot = self.live.snapshots.sign(cls.name, instance.id, instance.dump_state())
-        attributes = {c.ATTR_ID: instance.id}
-        if with_snapshot:
-            attributes[c.ATTR_SNAPSHOT] = b64encode(snapshot)
-        return tag_root(html, attributes, component=cls.name, template=template_name), snapshot
+        attributes = {c.ATTR_ID: instance.id, c.ATTR_SNAPSHOT: snapshot.to_attribute()}
+        return tag_root(html, attributes, component=cls.name, template=template_name)
 
     def embed(self, context: jinja2.runtime.Context, name: str, props: dict[str, Any]) -> Markup:
         """The ``livepy(name, **props)`` global: create, mount and render a component."""
@@ -88,8 +92,7 @@ class ComponentRenderer:
         instance = cls()
         instance.id = new_component_id()
         instance.mount(**props)
-        html, _ = self.render(instance, with_snapshot=True)
-        return Markup(html)
+        return Markup(self.render_page_html(instance))
 
     def scripts(self, context: jinja2.runtime.Context, **options: Any) -> Markup:
         """The ``livepy_scripts()`` global: the runtime module and its configuration."""

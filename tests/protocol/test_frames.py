@@ -5,11 +5,13 @@ from livepy.protocol import (
     Call,
     ErrorFrame,
     Join,
+    Joined,
     JoinItem,
     Ping,
     Pong,
     ProtocolError,
     Reply,
+    Resync,
     decode_client_frame,
     decode_server_frame,
     encode,
@@ -28,19 +30,25 @@ def refused(data: bytes, **limits: int) -> ProtocolError:
 
 
 def test_join_round_trip() -> None:
-    frame = Join((JoinItem("a1", b"snap"), JoinItem("b2", b"\x00\xff")))
+    frame = Join(
+        (JoinItem("a1", ["c", "a1", 1, {}, b"mac"]), JoinItem("b2", ["c", "b2", 2, {"n": 1}, b""]))
+    )
     assert decode_client_frame(encode(frame)) == frame
 
 
 def test_call_round_trip() -> None:
-    frame = Call("a1", 7, {"title": "hi"}, (("increment", (5,)), ("remove", ("x", None))))
+    frame = Call(3, 7, {"title": "hi"}, (("increment", (5,)), ("remove", ("x", None))))
     assert decode_client_frame(encode(frame)) == frame
 
 
 def test_call_bytes_are_compact() -> None:
-    data = encode(Call("abcdefgh", 1, {}, (("increment", ()),)))
-    assert data == pack([2, "abcdefgh", 1, {}, [["increment", []]]])
-    assert len(data) == 26
+    data = encode(Call(1, 1, {}, (("increment", ()),)))
+    assert data == pack([2, 1, 1, {}, [["increment", []]]])
+    assert len(data) == 18
+
+
+def test_resync_round_trip() -> None:
+    assert decode_client_frame(encode(Resync(4))) == Resync(4)
 
 
 def test_ping_and_pong() -> None:
@@ -49,8 +57,13 @@ def test_ping_and_pong() -> None:
 
 
 def test_server_frames_round_trip() -> None:
-    reply = Reply("a1", 3, "<div>1</div>", b"s" * 20, None)
+    reply = Reply(1, 3, [7, 5, 1, "2"], [None, [[["count"], 2]], b"m" * 8])
     assert decode_server_frame(encode(reply)) == reply
+    assert len(encode(reply)) == 1 + 1 + 1 + 1 + 6 + (3 + 2 + 6 + 1 + 10)
+    with_effects = Reply(1, 3, None, None, {"e": 1})
+    assert decode_server_frame(encode(with_effects)) == with_effects
+    joined = Joined("a1", 2, "<div></div>", None)
+    assert decode_server_frame(encode(joined)) == joined
     error = ErrorFrame(c.ERR_BAD_FRAME, "nope", "a1", 3, None)
     assert decode_server_frame(encode(error)) == error
 
@@ -66,17 +79,21 @@ def test_server_frames_round_trip() -> None:
         pack(["1", "x"]),
         pack([99]),
         pack([c.FRAME_JOIN]),
-        pack([c.FRAME_JOIN, [["cid", "not bytes"]]]),
-        pack([c.FRAME_JOIN, [[1, b"x"]]]),
-        pack([c.FRAME_JOIN, [["", b"x"]]]),
-        pack([c.FRAME_CALL, "cid", 1, {}]),
-        pack([c.FRAME_CALL, "cid", -1, {}, []]),
-        pack([c.FRAME_CALL, "cid", True, {}, []]),
-        pack([c.FRAME_CALL, "cid", 1, [], []]),
-        pack([c.FRAME_CALL, "cid", 1, {}, {}]),
-        pack([c.FRAME_CALL, "cid", 1, {}, [["m"]]]),
-        pack([c.FRAME_CALL, "cid", 1, {}, [[1, []]]]),
-        pack([c.FRAME_CALL, "x" * 65, 1, {}, []]),
+        pack([c.FRAME_JOIN, [["cid", b"not a list"]]]),
+        pack([c.FRAME_JOIN, [[1, []]]]),
+        pack([c.FRAME_JOIN, [["", []]]]),
+        pack([c.FRAME_CALL, 1, 1, {}]),
+        pack([c.FRAME_CALL, 1, -1, {}, []]),
+        pack([c.FRAME_CALL, 1, True, {}, []]),
+        pack([c.FRAME_CALL, 1, 1, [], []]),
+        pack([c.FRAME_CALL, 1, 1, {}, {}]),
+        pack([c.FRAME_CALL, 1, 1, {}, [["m"]]]),
+        pack([c.FRAME_CALL, 1, 1, {}, [[1, []]]]),
+        pack([c.FRAME_CALL, "cid", 1, {}, []]),
+        pack([c.FRAME_CALL, 0, 1, {}, []]),
+        pack([c.FRAME_CALL, 2**40, 1, {}, []]),
+        pack([c.FRAME_RESYNC]),
+        pack([c.FRAME_RESYNC, "x"]),
         pack([c.FRAME_PING, 1]),
         msgpack.packb([1, msgpack.ExtType(5, b"x")]),
         msgpack.packb({1: 2}),
@@ -92,22 +109,22 @@ def test_text_is_refused() -> None:
 
 
 def test_frame_size_limit() -> None:
-    data = encode(Call("a", 1, {"t": "x" * 200}, ()))
+    data = encode(Call(1, 1, {"t": "x" * 200}, ()))
     error = refused(data, max_bytes=100)
     assert error.code == c.ERR_FRAME_TOO_LARGE
     assert "100" in error.message
 
 
 def test_calls_per_frame_limit() -> None:
-    data = encode(Call("a", 1, {}, tuple(("m", ()) for _ in range(21))))
+    data = encode(Call(1, 5, {}, tuple(("m", ()) for _ in range(21))))
     error = refused(data)
     assert error.code == c.ERR_TOO_MANY_CALLS
-    assert error.cid == "a"
-    decode_client_frame(encode(Call("a", 1, {}, tuple(("m", ()) for _ in range(20)))))
+    assert error.seq == 5
+    decode_client_frame(encode(Call(1, 1, {}, tuple(("m", ()) for _ in range(20)))))
 
 
 def test_components_per_join_limit() -> None:
-    data = encode(Join(tuple(JoinItem(f"c{i}", b"s") for i in range(3))))
+    data = encode(Join(tuple(JoinItem(f"c{i}", []) for i in range(3))))
     assert refused(data, max_components=2).code == c.ERR_TOO_MANY_COMPONENTS
 
 

@@ -1,6 +1,7 @@
+import msgpack
 import pytest
 
-from livepy.protocol import ProtocolError, Snapshotter, b64decode, b64encode
+from livepy.protocol import ProtocolError, Snapshot, Snapshotter, b64decode, b64encode, canonical
 from livepy.protocol import constants as c
 
 
@@ -12,31 +13,57 @@ class Clock:
         return self.now
 
 
+def wire(snapshot: Snapshot) -> list[object]:
+    return snapshot.to_wire()
+
+
 def test_sign_and_verify() -> None:
     snapshots = Snapshotter("key")
-    data = snapshots.sign("counter", "abc", {"count": 3})
-    snapshot = snapshots.verify(data, cid="abc")
+    snapshot = snapshots.verify(wire(snapshots.sign("counter", "abc", {"count": 3})), cid="abc")
     assert (snapshot.name, snapshot.cid, snapshot.state) == ("counter", "abc", {"count": 3})
+    assert len(snapshot.mac) == c.MAC_BYTES == 8
 
 
-def test_snapshot_is_compact() -> None:
-    data = Snapshotter("key").sign("counter", "abcdefgh", {"count": 3})
-    assert len(data) == 48  # 32 bytes of body, 16 of MAC
-    assert data[-c.MAC_BYTES :] != b"\x00" * c.MAC_BYTES
-
-
-@pytest.mark.parametrize("index", [0, 3, 10, -1, -16, -17])
-def test_any_flipped_byte_is_refused(index: int) -> None:
+def test_attribute_round_trip() -> None:
     snapshots = Snapshotter("key")
-    data = bytearray(snapshots.sign("counter", "abc", {"count": 3}))
-    data[index] ^= 0x01
+    snapshot = snapshots.sign("counter", "abcdefgh", {"count": 3})
+    text = snapshot.to_attribute()
+    assert len(b64decode(text)) == 41  # 31 bytes of structure, 10 of MAC (bin header + 8)
+    assert snapshots.verify_attribute(text) == snapshot
+
+
+def test_state_verifies_in_any_key_order_and_number_form() -> None:
+    snapshots = Snapshotter("key")
+    state = {"b": 1.0, "a": {"y": [1.5, 2.0], "x": True}}
+    original = snapshots.sign("c", "id", state)
+    as_a_browser_sends_it = {"a": {"x": True, "y": [1.5, 2]}, "b": 1}
+    snapshots.verify(["c", "id", original.issued_at, as_a_browser_sends_it, original.mac])
+    assert canonical(state) == {"a": {"x": True, "y": [1.5, 2]}, "b": 1}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda w: [w[0] + "x", *w[1:]],
+        lambda w: [w[0], w[1], w[2] + 1, w[3], w[4]],
+        lambda w: [*w[:3], {"count": 4}, w[4]],
+        lambda w: [*w[:3], {"count": True}, w[4]],
+        lambda w: [*w[:3], {"count": 3, "extra": 1}, w[4]],
+        lambda w: [*w[:4], bytes([w[4][0] ^ 1]) + w[4][1:]],
+        lambda w: [*w[:4], w[4][:7]],
+        lambda w: [*w[:4], w[4] + b"\x00"],
+    ],
+)
+def test_any_change_is_refused(tamper: object) -> None:
+    snapshots = Snapshotter("key")
+    original = wire(snapshots.sign("counter", "abc", {"count": 3}))
     with pytest.raises(ProtocolError) as info:
-        snapshots.verify(bytes(data))
+        snapshots.verify(tamper(original))  # type: ignore[operator]
     assert info.value.code == c.ERR_SNAPSHOT_INVALID
 
 
 def test_foreign_key_is_refused() -> None:
-    data = Snapshotter("other key").sign("counter", "abc", {"count": 3})
+    data = wire(Snapshotter("other key").sign("counter", "abc", {"count": 3}))
     with pytest.raises(ProtocolError) as info:
         Snapshotter("key").verify(data)
     assert info.value.code == c.ERR_SNAPSHOT_INVALID
@@ -45,7 +72,7 @@ def test_foreign_key_is_refused() -> None:
 
 def test_snapshot_of_another_component_is_refused() -> None:
     snapshots = Snapshotter("key")
-    data = snapshots.sign("counter", "abc", {"count": 3})
+    data = wire(snapshots.sign("counter", "abc", {"count": 3}))
     with pytest.raises(ProtocolError) as info:
         snapshots.verify(data, cid="xyz")
     assert info.value.code == c.ERR_SNAPSHOT_INVALID
@@ -54,7 +81,7 @@ def test_snapshot_of_another_component_is_refused() -> None:
 def test_expired_snapshot_is_refused() -> None:
     clock = Clock()
     snapshots = Snapshotter("key", max_age=60, clock=clock)
-    data = snapshots.sign("counter", "abc", {"count": 3})
+    data = wire(snapshots.sign("counter", "abc", {"count": 3}))
     clock.now += 59
     snapshots.verify(data)
     clock.now += 2
@@ -63,11 +90,27 @@ def test_expired_snapshot_is_refused() -> None:
     assert info.value.code == c.ERR_SNAPSHOT_EXPIRED
 
 
-@pytest.mark.parametrize("data", [b"", b"short", b"x" * 16])
-def test_truncated_snapshot_is_refused(data: bytes) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [None, b"bytes", [], ["c", "id", 1, {}], ["c", "id", "1", {}, b"m" * 8], ["c", 1, 1, {}, b""]],
+)
+def test_malformed_snapshot_is_refused(data: object) -> None:
     with pytest.raises(ProtocolError) as info:
         Snapshotter("key").verify(data)
     assert info.value.code == c.ERR_SNAPSHOT_INVALID
+
+
+def test_unhashable_state_is_refused_not_crashing() -> None:
+    state = {"x": msgpack.ExtType(1, b"")}
+    with pytest.raises(ProtocolError):
+        Snapshotter("key").verify(["c", "id", 1, state, b"m" * 8])
+
+
+def test_bad_attribute_is_refused() -> None:
+    with pytest.raises(ProtocolError):
+        Snapshotter("key").verify_attribute("a")
+    with pytest.raises(ProtocolError):
+        Snapshotter("key").verify_attribute(b64encode(b"\xc1"))
 
 
 def test_base64url_round_trip() -> None:
@@ -75,8 +118,3 @@ def test_base64url_round_trip() -> None:
         text = b64encode(data)
         assert "=" not in text and "+" not in text and "/" not in text
         assert b64decode(text) == data
-
-
-def test_bad_base64_is_refused() -> None:
-    with pytest.raises(ProtocolError):
-        b64decode("a")

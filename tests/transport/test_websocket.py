@@ -1,19 +1,18 @@
-"""The WebSocket endpoint over a real socket: joins, calls, and every kind of bad input."""
+"""The WebSocket endpoint over a real socket: joins, calls, diffs, and every kind of bad input."""
 
 from __future__ import annotations
 
-import re
+import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from livepy import Component, Limits, LivePy, action
@@ -21,14 +20,16 @@ from livepy.protocol import (
     Call,
     ErrorFrame,
     Join,
+    Joined,
     JoinItem,
     Reply,
-    b64decode,
+    Resync,
     decode_server_frame,
     encode,
 )
 from livepy.protocol import constants as c
-from tests.conftest import LiveServer, ServeFactory
+from tests.conftest import ServeFactory
+from tests.protocol_client import ProtocolClient
 
 
 class WsCounter(Component):
@@ -44,10 +45,6 @@ class WsCounter(Component):
         self.count = 999
         raise RuntimeError("kaboom")
 
-    @action
-    def split(self) -> None:
-        self.count = -1  # the template below renders two roots for -1
-
     def not_an_action(self) -> None:
         pass
 
@@ -61,11 +58,28 @@ class WsSplitter(Component):
         self.count = -1
 
 
+class WsTable(Component):
+    template_source = (
+        "<table>{% for row in rows %}<tr lp-key='{{ loop.index }}'>"
+        "{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</table>"
+    )
+    rows: list[list[int]] = [[r * 10 + col for col in range(5)] for r in range(200)]
+
+    @action
+    def set_cell(self, row: int, col: int, value: int) -> None:
+        self.rows[row][col] = value
+
+    @action
+    def append(self) -> None:
+        self.rows.append([len(self.rows)] * 5)
+
+
 def make_app(**options: Any) -> tuple[Starlette, LivePy]:
     live = LivePy(templates=[], secret_key="test-key", **options)
     page = live.env.from_string(
         "<html><head>{{ livepy_scripts() }}</head><body>"
-        "{{ livepy('ws_counter') }}{{ livepy('ws_splitter') }}</body></html>"
+        "{{ livepy('ws_counter') }}{{ livepy('ws_splitter') }}{{ livepy('ws_table') }}"
+        "</body></html>"
     )
 
     async def home(request: Request) -> Response:
@@ -76,103 +90,117 @@ def make_app(**options: Any) -> tuple[Starlette, LivePy]:
     return app, live
 
 
-class Client:
-    def __init__(self, server: LiveServer, live: LivePy, ws: ClientConnection) -> None:
-        self.server, self.live, self.ws = server, live, ws
-        self.components: dict[str, tuple[str, bytes]] = {}
-        self.seq = 0
-
-    async def load_page(self) -> None:
-        async with httpx.AsyncClient() as http:
-            html = (await http.get(self.server.url + "/")).text
-        for cid, snap in re.findall(r'lp-id="([^"]+)" lp-snapshot="([^"]+)"', html):
-            name = self.live.snapshots.verify(b64decode(snap)).name
-            self.components[name] = (cid, b64decode(snap))
-
-    async def send(self, data: bytes | str) -> Any:
-        await self.ws.send(data)
-        return decode_server_frame(await self.ws.recv())  # type: ignore[arg-type]
-
-    async def join(self, *names: str) -> list[Any]:
-        items = tuple(JoinItem(*self.components[name]) for name in names)
-        await self.ws.send(encode(Join(items)))
-        return [decode_server_frame(await self.ws.recv()) for _ in items]  # type: ignore[arg-type]
-
-    async def call(self, name: str, *calls: tuple[str, tuple[Any, ...]], **updates: Any) -> Any:
-        self.seq += 1
-        cid = self.components[name][0]
-        return await self.send(encode(Call(cid, self.seq, updates, calls)))
+class Client(ProtocolClient):
+    live: LivePy
 
     async def assert_still_serves(self) -> None:
-        before = await self.call("ws_counter", ("$refresh", ()))
+        before = self.held["ws_counter"].state["count"]
         reply = await self.call("ws_counter", ("increment", (1,)))
         assert isinstance(reply, Reply), reply
-        count = int(re.search(r"<span>(-?\d+)</span>", reply.html).group(1))  # type: ignore[union-attr,arg-type]
-        assert isinstance(before, Reply)
-        assert count >= 1
+        assert self.held["ws_counter"].state["count"] == before + 1
+        assert f"<span>{before + 1}</span>" in self.held["ws_counter"].html
+        self.verify("ws_counter", self.live.snapshots)
 
 
 @pytest_asyncio.fixture
 async def client(serve: ServeFactory) -> AsyncIterator[Client]:
-    app, live = make_app(limits=Limits(max_frame_bytes=2048, max_components_per_connection=3))
+    app, live = make_app(limits=Limits(max_frame_bytes=16384, max_components_per_connection=3))
     server = await serve(app)
     async with connect(server.ws_url + "/livepy/ws") as ws:
-        client = Client(server, live, ws)
-        await client.load_page()
+        client = Client(ws)
+        client.live = live
+        await client.load(server.url + "/")
         yield client
 
 
 async def test_join_then_call_increments(client: Client) -> None:
     (joined,) = await client.join("ws_counter")
-    assert isinstance(joined, Reply) and joined.seq == 0
+    cid = client.held["ws_counter"].cid
+    assert isinstance(joined, Joined) and joined.ref == 1
+    assert joined.html == f'<div lp-id="{cid}"><span>0</span></div>'
     reply = await client.call("ws_counter", ("increment", (5,)))
-    assert isinstance(reply, Reply)
-    assert reply.seq == 1
-    assert reply.html == f'<div lp-id="{client.components["ws_counter"][0]}"><span>5</span></div>'
-    assert client.live.snapshots.verify(reply.snapshot).state == {"count": 5}
-    reply = await client.call("ws_counter", ("increment", ("2",)))
-    assert "<span>7</span>" in reply.html
+    assert isinstance(reply, Reply) and reply.seq == 1
+    assert client.held["ws_counter"].html == f'<div lp-id="{cid}"><span>5</span></div>'
+    assert client.verify("ws_counter", client.live.snapshots).state == {"count": 5}
+    await client.call("ws_counter", ("increment", ("2",)))
+    assert "<span>7</span>" in client.held["ws_counter"].html
+    client.verify("ws_counter", client.live.snapshots)
 
 
-async def test_unchanged_render_sends_no_html(client: Client) -> None:
+async def test_counter_reply_is_at_most_40_bytes(client: Client) -> None:
     await client.join("ws_counter")
-    first = await client.call("ws_counter", ("$refresh", ()))
-    second = await client.call("ws_counter", ("$refresh", ()))
-    assert first.html is not None
-    assert second.html is None and isinstance(second, Reply)
+    await client.ws.send(encode(Call(1, 1, {}, (("increment", ()),))))
+    data = await client.ws.recv()
+    assert isinstance(data, bytes)
+    reply = decode_server_frame(data)
+    assert isinstance(reply, Reply) and isinstance(reply.render, list)
+    assert len(data) <= 40, len(data)
+
+
+async def test_one_table_cell_and_an_appended_row_cost_little(client: Client) -> None:
+    await client.join("ws_table")
+    table = client.held["ws_table"]
+    await client.ws.send(encode(Call(table.ref, 1, {}, (("set_cell", (57, 3, 9999)),))))
+    cell = await client.ws.recv()
+    assert len(cell) <= 150, len(cell)
+    await client.ws.send(encode(Call(table.ref, 2, {}, (("append", ()),))))
+    row = await client.ws.recv()
+    assert len(row) <= 200, len(row)
+
+
+async def test_diffs_and_patches_keep_client_copy_exact(client: Client) -> None:
+    await client.join("ws_table")
+    for seq, call in enumerate(
+        [("set_cell", (3, 1, 5)), ("append", ()), ("set_cell", (200, 0, -1))]
+    ):
+        reply = await client.call("ws_table", call)
+        assert isinstance(reply, Reply), reply
+        assert isinstance(client.held["ws_table"].renders[-1], list), seq
+    client.verify("ws_table", client.live.snapshots)
+    await client.ws.send(encode(Resync(client.held["ws_table"].ref)))
+    full = await client.recv()
+    assert isinstance(full, Reply) and isinstance(full.render, str)
+    assert full.render == client.held["ws_table"].html
+
+
+async def test_unchanged_render_sends_nothing_but_the_ack(client: Client) -> None:
+    await client.join("ws_counter")
+    reply = await client.call("ws_counter", ("$refresh", ()))
+    assert isinstance(reply, Reply) and reply.render is None and reply.patch is None
 
 
 async def test_model_update_is_converted(client: Client) -> None:
     await client.join("ws_counter")
-    reply = await client.call("ws_counter", count="41")
-    assert "<span>41</span>" in reply.html
+    await client.call("ws_counter", count="41")
+    assert "<span>41</span>" in client.held["ws_counter"].html
+    assert client.held["ws_counter"].state == {"count": 41}
 
 
 async def expect_error(client: Client, frame: Any, code: str, *, cid: str | None = None) -> None:
-    error = frame
-    assert isinstance(error, ErrorFrame), error
-    assert error.code == code, error
-    assert error.message
+    assert isinstance(frame, ErrorFrame), frame
+    assert frame.code == code, frame
+    assert frame.message
     if cid is not None:
-        assert error.cid == cid
+        assert frame.cid == cid
     await client.assert_still_serves()
 
 
 async def test_bad_input_gets_error_frames_and_connection_survives(client: Client) -> None:
     await client.join("ws_counter", "ws_splitter")
-    cid = client.components["ws_counter"][0]
+    cid = client.held["ws_counter"].cid
 
     await expect_error(client, await client.send(b"\xc1garbage"), c.ERR_BAD_FRAME)
     await expect_error(client, await client.send("text frame"), c.ERR_BAD_FRAME)
-    await expect_error(client, await client.send(b"\x00" * 4096), c.ERR_FRAME_TOO_LARGE)
+    await expect_error(client, await client.send(b"\x00" * 20000), c.ERR_FRAME_TOO_LARGE)
     await expect_error(
         client, await client.call("ws_counter", ("nope", ())), c.ERR_UNKNOWN_ACTION, cid=cid
     )
     error = await client.call("ws_counter", ("not_an_action", ()))
     assert "not an @action" in error.message
     await expect_error(client, error, c.ERR_UNKNOWN_ACTION)
-    error = await client.call("ws_counter", ("dump_state", ()))
-    await expect_error(client, error, c.ERR_UNKNOWN_ACTION)
+    await expect_error(
+        client, await client.call("ws_counter", ("dump_state", ())), c.ERR_UNKNOWN_ACTION
+    )
     error = await client.call("ws_counter", ("increment", ("lots",)))
     assert "increment(by)" in error.message
     await expect_error(client, error, c.ERR_BAD_ARGUMENT, cid=cid)
@@ -182,51 +210,56 @@ async def test_bad_input_gets_error_frames_and_connection_survives(client: Clien
     await expect_error(client, await client.call("ws_counter", count="x"), c.ERR_BAD_UPDATE)
     await expect_error(client, await client.call("ws_counter", secret=1), c.ERR_BAD_UPDATE)
     await expect_error(
-        client,
-        await client.send(encode(Call("ghost", 1, {}, (("increment", ()),)))),
-        c.ERR_NOT_JOINED,
+        client, await client.send(encode(Call(99, 1, {}, (("increment", ()),)))), c.ERR_NOT_JOINED
     )
+    await expect_error(client, await client.send(encode(Resync(99))), c.ERR_NOT_JOINED)
     many = tuple(("increment", ()) for _ in range(c.DEFAULT_MAX_CALLS_PER_FRAME + 1))
     await expect_error(client, await client.call("ws_counter", *many), c.ERR_TOO_MANY_CALLS)
 
 
 async def test_snapshot_problems_are_refused(client: Client) -> None:
     await client.join("ws_counter")
-    _cid, snapshot = client.components["ws_counter"]
-    tampered = bytearray(snapshot)
-    tampered[-1] ^= 1
-    (error,) = [await client.send(encode(Join((JoinItem("t1", bytes(tampered)),))))]
+    held = client.held["ws_counter"]
+    tampered = copy.deepcopy(held.snapshot)
+    tampered[3]["count"] = 1_000_000
+    error = await client.send(encode(Join((JoinItem(held.cid, tampered),))))
     await expect_error(client, error, c.ERR_SNAPSHOT_INVALID)
     foreign = LivePy(templates=[], secret_key="other").snapshots.sign("ws_counter", "f1", {})
-    error = await client.send(encode(Join((JoinItem("f1", foreign),))))
+    error = await client.send(encode(Join((JoinItem("f1", foreign.to_wire()),))))
     await expect_error(client, error, c.ERR_SNAPSHOT_INVALID)
     ghost = client.live.snapshots.sign("no_such_component", "g1", {})
-    error = await client.send(encode(Join((JoinItem("g1", ghost),))))
+    error = await client.send(encode(Join((JoinItem("g1", ghost.to_wire()),))))
     await expect_error(client, error, c.ERR_UNKNOWN_COMPONENT)
-    error = await client.send(encode(Join((JoinItem("someone-else", snapshot),))))
+    error = await client.send(encode(Join((JoinItem("someone-else", held.snapshot),))))
     await expect_error(client, error, c.ERR_SNAPSHOT_INVALID)
-    old = client.live.snapshots
-    expired = old.sign("ws_counter", "e1", {"count": 1})
-    old.clock, real_clock = (lambda: real_clock() + old.max_age + 10), old.clock
-    try:
-        error = await client.send(encode(Join((JoinItem("e1", expired),))))
-    finally:
-        old.clock = real_clock
+    snapshots = client.live.snapshots
+    expired = snapshots.sign("ws_counter", "e1", {"count": 1}, issued_at=1)
+    error = await client.send(encode(Join((JoinItem("e1", expired.to_wire()),))))
     await expect_error(client, error, c.ERR_SNAPSHOT_EXPIRED)
 
 
 async def test_too_many_components(client: Client) -> None:
     snapshots = client.live.snapshots
-    items = tuple(JoinItem(f"x{i}", snapshots.sign("ws_counter", f"x{i}", {})) for i in range(4))
+    items = tuple(
+        JoinItem(f"x{i}", snapshots.sign("ws_counter", f"x{i}", {"count": 0}).to_wire())
+        for i in range(4)
+    )
     error = await client.send(encode(Join(items)))
     assert error.code == c.ERR_TOO_MANY_COMPONENTS and "limit is 3" in error.message
     await client.ws.send(encode(Join(items[:3])))
     frames = [decode_server_frame(await client.ws.recv()) for _ in range(3)]  # type: ignore[arg-type]
-    assert all(isinstance(frame, Reply) for frame in frames)
+    assert [f.ref for f in frames] == [1, 2, 3]  # type: ignore[union-attr]
     error = await client.send(encode(Join(items[3:])))
     assert error.code == c.ERR_TOO_MANY_COMPONENTS and error.cid == "x3"
-    reply = await client.send(encode(Call("x0", 1, {}, (("increment", ()),))))
-    assert isinstance(reply, Reply) and "<span>1</span>" in reply.html
+    await client.ws.send(encode(Join(items[:1])))  # a rejoin replaces, and does not count twice
+    rejoined = decode_server_frame(await client.ws.recv())  # type: ignore[arg-type]
+    assert isinstance(rejoined, Joined) and rejoined.ref == 4
+    await client.ws.send(encode(Call(4, 1, {}, (("increment", ()),))))
+    reply = decode_server_frame(await client.ws.recv())  # type: ignore[arg-type]
+    assert isinstance(reply, Reply) and reply.ref == 4
+    await client.ws.send(encode(Call(1, 1, {}, (("increment", ()),))))
+    stale = decode_server_frame(await client.ws.recv())  # type: ignore[arg-type]
+    assert isinstance(stale, ErrorFrame) and stale.code == c.ERR_NOT_JOINED
 
 
 async def test_component_exception_is_isolated_and_state_rolled_back(client: Client) -> None:
@@ -235,21 +268,21 @@ async def test_component_exception_is_isolated_and_state_rolled_back(client: Cli
     error = await client.call("ws_counter", ("explode", ()))
     assert isinstance(error, ErrorFrame) and error.code == c.ERR_COMPONENT_ERROR
     assert error.detail is None  # no traceback outside debug mode
-    reply = await client.call("ws_counter", ("increment", (1,)))
-    assert "<span>4</span>" in reply.html  # the failed action's 999 was rolled back
+    await client.call("ws_counter", ("increment", (1,)))
+    assert "<span>4</span>" in client.held["ws_counter"].html  # the failed action's 999 was undone
     error = await client.call("ws_splitter", ("split", ()))
     assert error.code == c.ERR_COMPONENT_ERROR
     reply = await client.call("ws_splitter", ("$refresh", ()))
-    assert isinstance(reply, Reply)
-    assert client.live.snapshots.verify(reply.snapshot).state == {"count": 0}
+    assert isinstance(reply, Reply) and reply.patch is None
+    assert client.verify("ws_splitter", client.live.snapshots).state == {"count": 0}
 
 
 async def test_debug_mode_sends_traceback(serve: ServeFactory) -> None:
-    app, live = make_app(debug=True)
+    app, _live = make_app(debug=True)
     server = await serve(app)
     async with connect(server.ws_url + "/livepy/ws") as ws:
-        client = Client(server, live, ws)
-        await client.load_page()
+        client = Client(ws)
+        await client.load(server.url + "/")
         await client.join("ws_counter")
         error = await client.call("ws_counter", ("explode", ()))
     assert "kaboom" in error.message
@@ -266,7 +299,6 @@ async def test_foreign_origin_is_closed_with_4403(serve: ServeFactory) -> None:
     assert info.value.rcvd is not None and info.value.rcvd.code == c.WS_CLOSE_ORIGIN_REFUSED
     same = {"Origin": server.url}
     async with connect(server.ws_url + "/livepy/ws", additional_headers=same) as ws:
-        await ws.send(encode(Join(())))
         await ws.send(b"\x91\x05")
         assert decode_server_frame(await ws.recv()).__class__.__name__ == "Pong"  # type: ignore[arg-type]
 
