@@ -24,6 +24,8 @@ __all__ = ["Component", "action", "on"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _RESERVED = frozenset({"id", "name", "template", "template_source"})
+# Where a parent's snapshot records its children: not an identifier, so never a field name.
+CHILDREN_KEY = "$children"
 _MISSING: Any = object()
 
 
@@ -86,6 +88,8 @@ class Component:
 
     def __init__(self) -> None:
         self.id: str = ""
+        # key -> (component name, child id, root tag) of the components this one embeds
+        self.children: dict[str, tuple[str, str, str]] = {}
         for state_field in self.__state_fields__.values():
             if state_field.default is not _MISSING:
                 setattr(self, state_field.name, copy.deepcopy(state_field.default))
@@ -115,6 +119,8 @@ class Component:
                     f"{where} has no value: give it a default or set it in mount()"
                 ) from None
             state[state_field.name] = dump(value, state_field.annotation, where)
+        if self.children:
+            state[CHILDREN_KEY] = {key: list(child) for key, child in self.children.items()}
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -122,6 +128,8 @@ class Component:
         for name, state_field in self.__state_fields__.items():
             if name in state:
                 setattr(self, name, convert(state[name], state_field.annotation, name))
+        children = state.get(CHILDREN_KEY) or {}
+        self.children = {key: (child[0], child[1], child[2]) for key, child in children.items()}
 
     def set_field(self, name: str, value: Any) -> None:
         """Apply one model update from the client: only declared state, converted to its type."""

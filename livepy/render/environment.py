@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Sequence
+from contextvars import ContextVar
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from livepy import registry
-from livepy.exceptions import ComponentDefinitionError
+from livepy.exceptions import ComponentDefinitionError, RenderError
 from livepy.protocol import constants as c
 from livepy.render.tagging import tag_root
 
@@ -21,6 +23,21 @@ if TYPE_CHECKING:
     from livepy.component import Component
 
 __all__ = ["ComponentRenderer", "build_environment", "new_component_id"]
+
+
+_ROOT_TAG = re.compile(r"\s*(?:<!--.*?-->\s*)*<([a-zA-Z][\w:-]*)", re.S)
+
+
+class _RenderFrame:
+    """The component whose template is rendering, and the children it embedded so far."""
+
+    def __init__(self, parent: Component) -> None:
+        self.parent = parent
+        self.seen: set[str] = set()
+        self.ordinal = 0
+
+
+_rendering: ContextVar[_RenderFrame | None] = ContextVar("livepy_rendering", default=None)
 
 
 def new_component_id() -> str:
@@ -70,29 +87,65 @@ class ComponentRenderer:
             )
         return self.live.env.get_template(cls.template), cls.template
 
-    def render_html(self, instance: Component) -> str:
-        """Render ``instance`` to html whose single root carries the component id."""
+    def _render_tagged(self, instance: Component, attributes: dict[str, str]) -> str:
         cls = type(instance)
         template, template_name = self.template_for(cls)
-        html = template.render(instance.template_context())
-        return tag_root(html, {c.ATTR_ID: instance.id}, component=cls.name, template=template_name)
-
-    def render_page_html(self, instance: Component) -> str:
-        """First render, for a page: the root also carries the signed snapshot."""
-        cls = type(instance)
-        template, template_name = self.template_for(cls)
-        html = template.render(instance.template_context())
-        snapshot = self.live.snapshots.sign(cls.name, instance.id, instance.dump_state())
-        attributes = {c.ATTR_ID: instance.id, c.ATTR_SNAPSHOT: snapshot.to_attribute()}
+        frame = _RenderFrame(instance)
+        token = _rendering.set(frame)
+        try:
+            html = template.render(instance.template_context())
+        finally:
+            _rendering.reset(token)
+        # Children the template no longer embeds are gone.
+        instance.children = {k: v for k, v in instance.children.items() if k in frame.seen}
         return tag_root(html, attributes, component=cls.name, template=template_name)
 
+    def render_html(self, instance: Component) -> str:
+        """Render ``instance`` to html whose single root carries the component id."""
+        return self._render_tagged(instance, {c.ATTR_ID: instance.id})
+
+    def render_page_html(self, instance: Component) -> str:
+        """A component's first render: the root also carries the signed snapshot."""
+        html = self._render_tagged(instance, {c.ATTR_ID: instance.id})
+        snapshot = self.live.snapshots.sign(type(instance).name, instance.id, instance.dump_state())
+        return html.replace(
+            f'{c.ATTR_ID}="{instance.id}"',
+            f'{c.ATTR_ID}="{instance.id}" {c.ATTR_SNAPSHOT}="{snapshot.to_attribute()}"',
+            1,
+        )
+
     def embed(self, context: jinja2.runtime.Context, name: str, props: dict[str, Any]) -> Markup:
-        """The ``livepy(name, **props)`` global: create, mount and render a component."""
+        """The ``livepy(name, key=..., **props)`` global.
+
+        On a page it creates, mounts and renders the component. Inside another component's
+        template the child is remembered by ``key``: when the parent renders again, a child
+        it already has is sent as an empty stub that the browser keeps its live copy for,
+        so a parent update never re-renders or resends its unchanged children.
+        """
+        key = props.pop("key", None)
+        frame = _rendering.get()
+        if frame is not None:
+            key = f"{name}#{frame.ordinal}" if key is None else str(key)
+            frame.ordinal += 1
+            if key in frame.seen:
+                raise RenderError(
+                    f"component {type(frame.parent).name!r} embeds two children with key "
+                    f"{key!r}; give each child in a loop its own key=..."
+                )
+            frame.seen.add(key)
+            known = frame.parent.children.get(key)
+            if known is not None and known[0] == name:
+                _, child_id, tag = known
+                return Markup(f'<{tag} {c.ATTR_ID}="{child_id}"></{tag}>')
         cls = registry.resolve(name)
         instance = cls()
         instance.id = new_component_id()
         instance.mount(**props)
-        return Markup(self.render_page_html(instance))
+        html = self.render_page_html(instance)
+        if frame is not None and key is not None:
+            match = _ROOT_TAG.match(html)
+            frame.parent.children[key] = (name, instance.id, match.group(1) if match else "div")
+        return Markup(html)
 
     def scripts(self, context: jinja2.runtime.Context, **options: Any) -> Markup:
         """The ``livepy_scripts()`` global: the runtime module and its configuration."""
