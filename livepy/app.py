@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -22,6 +22,9 @@ from livepy.render.environment import ComponentRenderer, build_environment
 from livepy.secret import resolve_secret_key
 from livepy.session import LiveSession
 from livepy.transport.websocket import websocket_endpoint
+
+if TYPE_CHECKING:
+    from livepy.testing import ComponentTest
 
 __all__ = ["Limits", "LivePy"]
 
@@ -70,6 +73,12 @@ class LivePy:
         self.templates = Jinja2Templates(env=self.env)
         self.renderer = ComponentRenderer(self)
         self.sessions: set[LiveSession] = set()
+
+    def test(self, component: type[Any] | str, **props: Any) -> ComponentTest:
+        """Mount ``component`` for a browserless test: ``live.test(Counter).call("increment")``."""
+        from livepy.testing import ComponentTest
+
+        return ComponentTest(self, component, **props)
 
     def routes(self) -> list[Any]:
         """The routes livepy serves: the socket and the runtime's ES modules."""

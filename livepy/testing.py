@@ -1,0 +1,173 @@
+"""A browserless test client for components: ``live.test(Counter, start=1).call("increment")``.
+
+It drives a component through the same session code the socket uses (joins, conversions,
+diffs, snapshot patches), holding what a browser would hold, so assertions see exactly
+what a user would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html as html_module
+import re
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgpack
+
+from livepy import registry
+from livepy.component import Component
+from livepy.protocol import constants as c
+from livepy.protocol.frames import (
+    Call,
+    ErrorFrame,
+    Join,
+    Joined,
+    JoinItem,
+    Reply,
+    decode_server_frame,
+    encode,
+)
+from livepy.protocol.htmldiff import apply_diff
+from livepy.protocol.snapshot import b64decode
+from livepy.protocol.statepatch import apply_ops
+from livepy.session import LiveSession
+
+if TYPE_CHECKING:
+    from livepy.app import LivePy
+
+__all__ = ["ComponentTest", "LivepyTestError"]
+
+T = TypeVar("T")
+_SNAPSHOT = re.compile(c.ATTR_SNAPSHOT + r'="([^"]+)"')
+_TAGS = re.compile(r"<[^>]*>")
+
+
+class LivepyTestError(AssertionError):
+    """The server answered with an error frame; ``code`` is its wire code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise RuntimeError(
+        "ComponentTest's sync methods cannot run inside an event loop; "
+        "use the `a`-prefixed coroutine versions (await t.acall(...))"
+    )
+
+
+class ComponentTest:
+    """One mounted component under test. Methods return ``self`` so calls chain."""
+
+    def __init__(self, live: LivePy, component: type[Component] | str, **props: Any) -> None:
+        name = component if isinstance(component, str) else component.name
+        cls = registry.resolve(name)
+        instance = cls()
+        instance.id = "test"
+        instance.mount(**props)
+        page_html = live.renderer.render_page_html(instance)
+        match = _SNAPSHOT.search(page_html)
+        assert match is not None
+        self.live = live
+        self.snapshot: list[Any] = msgpack.unpackb(b64decode(match.group(1)), raw=False)
+        self.html = page_html
+        self.session = LiveSession(live, client="test")
+        self.ref = 0
+        self.seq = 0
+        self.last_reply: Reply | None = None
+        self._joined = False
+        if not _in_loop():  # inside an event loop, the join waits for the first a-method
+            _run(self._join())
+
+    async def _join(self) -> None:
+        frames = await self.session.receive(encode(Join((JoinItem("test", self.snapshot),))))
+        joined = decode_server_frame(frames[0])
+        if isinstance(joined, ErrorFrame):
+            raise LivepyTestError(joined.code, joined.message)
+        assert isinstance(joined, Joined)
+        self.ref, self.html = joined.ref, joined.html
+        self._joined = True
+
+    # -- driving ---------------------------------------------------------------------
+
+    async def acall(self, method: str, *args: Any) -> ComponentTest:
+        return await self._send({}, ((method, args),))
+
+    async def aset(self, field: str, value: Any) -> ComponentTest:
+        return await self._send({field: value}, ())
+
+    def call(self, method: str, *args: Any) -> ComponentTest:
+        """Call an action as the browser would, with browser-style (plain) arguments."""
+        return _run(self.acall(method, *args))
+
+    def set(self, field: str, value: Any) -> ComponentTest:
+        """Update a field as ``lp-model`` would."""
+        return _run(self.aset(field, value))
+
+    async def _send(self, updates: dict[str, Any], calls: tuple[Any, ...]) -> ComponentTest:
+        if not self._joined:
+            await self._join()
+        self.seq += 1
+        (data,) = await self.session.receive(encode(Call(self.ref, self.seq, updates, calls)))
+        frame = decode_server_frame(data)
+        if isinstance(frame, ErrorFrame):
+            raise LivepyTestError(frame.code, frame.message)
+        assert isinstance(frame, Reply)
+        self.last_reply = frame
+        if isinstance(frame.render, str):
+            self.html = frame.render
+        elif isinstance(frame.render, list):
+            self.html = apply_diff(self.html, frame.render)
+        if frame.patch is not None:
+            issued_at, ops, mac = frame.patch
+            apply_ops(self.snapshot[3], ops)
+            if issued_at is not None:
+                self.snapshot[2] = issued_at
+            self.snapshot[4] = mac
+        return self
+
+    # -- looking -----------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The state as the browser holds it (plain data)."""
+        state: dict[str, Any] = self.snapshot[3]
+        return state
+
+    @property
+    def text(self) -> str:
+        return html_module.unescape(" ".join(_TAGS.sub(" ", self.html).split()))
+
+    def assert_see(self, text: str) -> ComponentTest:
+        assert text in self.text, f"{text!r} not in the rendered text: {self.text!r}"
+        return self
+
+    def assert_dont_see(self, text: str) -> ComponentTest:
+        assert text not in self.text, f"{text!r} is in the rendered text: {self.text!r}"
+        return self
+
+    def assert_see_html(self, fragment: str) -> ComponentTest:
+        assert fragment in self.html, f"{fragment!r} not in {self.html!r}"
+        return self
+
+    def assert_set(self, field: str, value: Any) -> ComponentTest:
+        assert self.state.get(field) == value, (
+            f"{field} is {self.state.get(field)!r}, not {value!r}"
+        )
+        return self
+
+
+def _in_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
