@@ -112,3 +112,53 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     yield page
     await context.close()
     assert not errors, f"uncaught JS errors: {errors}"
+
+
+class RedisServer:
+    """A real redis-server on a free port, which a test may stop and start again."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", self.directory, "--loglevel", "warning",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(500):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.01)  # polling until redis-server listens
+                continue
+            writer.write(b"PING\r\n")
+            pong = await reader.readline()
+            writer.close()
+            if pong.startswith(b"+PONG"):
+                return
+        raise RuntimeError("redis-server did not start")
+
+    async def stop(self, sig: int = 15) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(sig)
+            await self.process.wait()
+        self.process = None
+
+
+@pytest_asyncio.fixture
+async def redis_server(tmp_path: Any) -> AsyncIterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        require_real("redis-server")
+    server = RedisServer(str(tmp_path))
+    await server.start()
+    yield server
+    await server.stop()
