@@ -13,17 +13,20 @@ import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, get_origin
 
 from livepy import registry
 from livepy.convert import ConversionError, check_supported, convert, dump
 from livepy.exceptions import ComponentDefinitionError
 
+if TYPE_CHECKING:
+    from livepy.broadcasting import PendingBroadcast
+
 __all__ = ["Component", "action", "on"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_RESERVED = frozenset({"id", "name", "template", "template_source"})
+_RESERVED = frozenset({"id", "name", "template", "template_source", "children", "broadcast"})
 # Where a parent's snapshot records its children: not an identifier, so never a field name.
 CHILDREN_KEY = "$children"
 _MISSING: Any = object()
@@ -90,9 +93,21 @@ class Component:
         self.id: str = ""
         # key -> (component name, child id, root tag) of the components this one embeds
         self.children: dict[str, tuple[str, str, str]] = {}
+        self.pending_broadcasts: list[PendingBroadcast] = []
         for state_field in self.__state_fields__.values():
             if state_field.default is not _MISSING:
                 setattr(self, state_field.name, copy.deepcopy(state_field.default))
+
+    def broadcast(
+        self, channels_or_event: Any, event: str | None = None, data: Any = None
+    ) -> PendingBroadcast:
+        """Broadcast once this action succeeds; ``.to_others()`` skips this connection."""
+        from livepy.broadcasting import PendingBroadcast, resolve
+
+        channels, name, payload = resolve(channels_or_event, event, data)
+        pending = PendingBroadcast(channels, name, payload)
+        self.pending_broadcasts.append(pending)
+        return pending
 
     def mount(self, **props: Any) -> None:
         """Runs once, on first render. By default, props are assigned to state fields."""
@@ -189,7 +204,15 @@ def _collect_actions(cls: type[Component]) -> dict[str, ActionSpec]:
         if not getattr(fn, "__livepy_action__", False):
             continue
         where = f"{cls.__qualname__}.{name}"
-        if name.startswith("_") or name in {"mount", "dump_state", "load_state", "set_field"}:
+        forbidden = {
+            "mount",
+            "dump_state",
+            "load_state",
+            "set_field",
+            "broadcast",
+            "template_context",
+        }
+        if name.startswith("_") or name in forbidden:
             raise ComponentDefinitionError(f"{where}: this method cannot be an @action")
         assert callable(fn)
         try:

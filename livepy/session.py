@@ -9,15 +9,21 @@ error frame scoped to the component and sequence number.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 import traceback
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livepy import registry
+from livepy.broker import BrokerError
 from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
 from livepy.exceptions import UnknownComponentError
+from livepy.listeners import ChannelListeners
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
 from livepy.protocol.frames import (
@@ -37,6 +43,7 @@ from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
+    from livepy.broadcasting import PendingBroadcast
 
 __all__ = ["LiveSession"]
 
@@ -45,6 +52,11 @@ logger = logging.getLogger("livepy.session")
 MAGIC_REFRESH = "$refresh"
 # A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
 REISSUE_AFTER = 3600
+# Broadcast work waiting for one connection; beyond it events for that connection are dropped
+# (and logged), so one slow connection can never grow the server's memory.
+PUSH_QUEUE_SIZE = 1000
+
+Change = Callable[[Component], Awaitable[None]]
 
 
 @dataclass
@@ -57,20 +69,56 @@ class Live:
     state: dict[str, Any]
     issued_at: int
     seq: int = 0
+    next_html: str = ""
+    next_state: dict[str, Any] = field(default_factory=dict)
 
 
 class LiveSession:
     """Component instances of one connection, keyed by their ref on this connection."""
 
-    def __init__(self, live: LivePy, *, client: str = "") -> None:
+    def __init__(self, live: LivePy, *, client: str = "", user: Any = None) -> None:
         self.live = live
         self.client = client
+        self.user = user
+        self.connection_id = secrets.token_hex(8)
         self.components: dict[int, Live] = {}
         self._refs_by_cid: dict[str, int] = {}
         self._next_ref = 1
+        # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
+        self.push: Callable[[bytes], Awaitable[object]] | None = None
+        self._lock = asyncio.Lock()
+        self._work: asyncio.Queue[tuple[int, Change]] = asyncio.Queue(PUSH_QUEUE_SIZE)
+        self._worker: asyncio.Task[None] | None = None
+        self.listeners = ChannelListeners(
+            live.broadcaster, user=user, connection_id=self.connection_id
+        )
+        self.listeners.run = self._schedule
+
+    async def close(self) -> None:
+        """The connection ended: stop listening, stop the push worker."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        await self.listeners.close()
 
     async def receive(self, data: bytes) -> list[bytes]:
         """Handle one client frame; return the frames to send back, in order."""
+        async with self._lock:
+            frames, pending = await self._receive(data)
+        # Published outside the lock: with the memory broker delivery runs inline.
+        for broadcast in pending:
+            exclude = self.connection_id if broadcast.exclude_sender else None
+            for channel in broadcast.channels:
+                try:
+                    await self.live.broadcaster.hub.publish(
+                        channel, broadcast.event, broadcast.data, exclude
+                    )
+                except BrokerError as exc:
+                    logger.warning("event=broadcast_failed channel=%s error=%s", channel, exc)
+        return frames
+
+    async def _receive(self, data: bytes) -> tuple[list[bytes], list[PendingBroadcast]]:
         limits = self.live.limits
         try:
             frame = decode_client_frame(
@@ -80,16 +128,16 @@ class LiveSession:
                 max_components=limits.max_components_per_connection,
             )
         except ProtocolError as exc:
-            return [self._error(exc)]
+            return [self._error(exc)], []
         if isinstance(frame, Join):
-            return self._join(frame)
+            return await self._join(frame), []
         if isinstance(frame, Call):
-            return [await self._call(frame)]
+            return await self._call(frame)
         if isinstance(frame, Resync):
-            return [self._resync(frame)]
+            return [self._resync(frame)], []
         if isinstance(frame, Ping):
-            return [encode(Pong())]
-        return []  # Pong: the transport's heartbeat already saw traffic
+            return [encode(Pong())], []
+        return [], []  # Pong: the transport's heartbeat already saw traffic
 
     def _error(self, exc: ProtocolError, detail: str | None = None) -> bytes:
         logger.info("refused %s: %s (cid=%s seq=%s)", exc.code, exc.message, exc.cid, exc.seq)
@@ -97,13 +145,17 @@ class LiveSession:
 
     # -- join ------------------------------------------------------------------------
 
-    def _join(self, frame: Join) -> list[bytes]:
+    async def _join(self, frame: Join) -> list[bytes]:
         out = []
         for item in frame.components:
             try:
                 out.append(self._join_one(item.cid, item.snapshot))
             except ProtocolError as exc:
                 out.append(self._error(exc))
+                continue
+            ref = self._refs_by_cid[item.cid]
+            for refusal in await self.listeners.sync(ref, self.components[ref].instance):
+                out.append(self._error(refusal))
         return out
 
     def _join_one(self, cid: str, wire: list[Any]) -> bytes:
@@ -157,21 +209,41 @@ class LiveSession:
             return self._not_joined(frame.ref, None)
         return encode(Reply(live.ref, live.seq, live.html, None))
 
-    async def _call(self, frame: Call) -> bytes:
+    async def _call(self, frame: Call) -> tuple[list[bytes], list[PendingBroadcast]]:
         live = self.components.get(frame.ref)
         if live is None:
-            return self._not_joined(frame.ref, frame.seq)
+            return [self._not_joined(frame.ref, frame.seq)], []
         instance, seq = live.instance, frame.seq
+        error = await self._change(live, lambda inst: self._apply(inst, frame), seq)
+        if error is not None:
+            return [error], []
+        live.seq = seq
+        reply = self._reply(live)
+        assert reply is not None
+        out = [reply]
+        for refusal in await self.listeners.sync(live.ref, instance):
+            out.append(self._error(refusal))
+        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
+        return out, pending
+
+    async def _change(self, live: Live, change: Change, seq: int | None) -> bytes | None:
+        """Run ``change`` on a component and render it; on failure undo it, return the error."""
+        instance = live.instance
         cid = instance.id
         before = instance.dump_state()
+        instance.pending_broadcasts = []
         try:
-            html, state = await self._apply(instance, frame)
+            await change(instance)
+            live.next_html = self.live.renderer.render_html(instance)
+            live.next_state = instance.dump_state()
         except ProtocolError as exc:
             instance.load_state(before)
+            instance.pending_broadcasts = []
             exc.cid, exc.seq = cid, seq
             return self._error(exc)
         except Exception as exc:
             instance.load_state(before)
+            instance.pending_broadcasts = []
             logger.exception("component %s (%s) failed on seq %s", type(instance).name, cid, seq)
             detail = traceback.format_exc() if self.live.debug else None
             message = f"{type(instance).name} failed: {type(exc).__name__}"
@@ -179,12 +251,43 @@ class LiveSession:
                 message += f": {exc}"
             refusal = ProtocolError(c.ERR_COMPONENT_ERROR, message, cid=cid, seq=seq)
             return self._error(refusal, detail)
-        live.seq = seq
-        return encode(
-            Reply(live.ref, seq, self._render_change(live, html), self._patch(live, state))
-        )
+        return None
 
-    async def _apply(self, instance: Component, frame: Call) -> tuple[str, dict[str, Any]]:
+    def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
+        """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
+        render = self._render_change(live, live.next_html)
+        patch = self._patch(live, live.next_state)
+        if not ack and render is None and patch is None:
+            return None
+        return encode(Reply(live.ref, live.seq, render, patch))
+
+    # -- pushes ------------------------------------------------------------------------
+
+    async def _schedule(self, ref: int, change: Change) -> None:
+        """Queue a change from a broadcast; a worker applies changes in arrival order."""
+        try:
+            self._work.put_nowait((ref, change))
+        except asyncio.QueueFull:
+            logger.warning("event=push_queue_full client=%s dropped=1", self.client)
+            return
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while not self._work.empty():
+            ref, change = self._work.get_nowait()
+            async with self._lock:
+                live = self.components.get(ref)
+                if live is None:
+                    continue
+                error = await self._change(live, change, None)
+                frame = error if error is not None else self._reply(live, ack=False)
+                if error is None:
+                    await self.listeners.sync(ref, live.instance)
+            if self.push is not None and frame is not None:
+                await self.push(frame)
+
+    async def _apply(self, instance: Component, frame: Call) -> None:
         for name, value in frame.updates.items():
             try:
                 instance.set_field(name, value)
@@ -203,8 +306,6 @@ class LiveSession:
             result: Any = getattr(instance, method)(*converted)
             if spec.is_async:
                 await result
-        html = self.live.renderer.render_html(instance)
-        return html, instance.dump_state()
 
     # -- what changed ------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ __all__ = [
     "ERR_BAD_ARGUMENT",
     "ERR_BAD_FRAME",
     "ERR_BAD_UPDATE",
+    "ERR_CHANNEL_FORBIDDEN",
     "ERR_COMPONENT_ERROR",
     "ERR_FRAME_TOO_LARGE",
     "ERR_NOT_JOINED",
@@ -66,6 +67,7 @@ ERR_UNKNOWN_ACTION = "unknown_action"
 ERR_BAD_ARGUMENT = "bad_argument"
 ERR_BAD_UPDATE = "bad_update"
 ERR_COMPONENT_ERROR = "component_error"
+ERR_CHANNEL_FORBIDDEN = "channel_forbidden"
 
 # WebSocket close codes (4000-4999 is the application range).
 WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry

@@ -1,0 +1,154 @@
+"""Channel listeners of live components: subscribe, authorize, follow state, run on events.
+
+A component's ``@on("private-orders.{order_id}", "OrderShipped")`` methods subscribe it to
+the channel named by its current state; when that state changes, the subscription moves.
+Private and presence channels are authorized for the connection's user first; a refused
+channel gets an error frame for that component only, and not a single event.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import string
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from livepy.broker.hub import Event
+from livepy.channels import validate_channel_name
+from livepy.component import Component
+from livepy.protocol import constants as c
+from livepy.protocol.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from livepy.broadcasting import Broadcaster
+
+__all__ = ["ChannelListeners", "channel_listeners"]
+
+logger = logging.getLogger("livepy.broadcasting")
+
+ListenerSpec = dict[tuple[str, str], list[str]]  # (channel template, event) -> method names
+_cache: dict[type[Component], ListenerSpec] = {}
+
+
+def channel_listeners(cls: type[Component]) -> ListenerSpec:
+    spec = _cache.get(cls)
+    if spec is None:
+        spec = {}
+        for name in dir(cls):
+            for channel, event in getattr(getattr(cls, name, None), "__livepy_listeners__", []):
+                if event is not None:
+                    spec.setdefault((channel, event), []).append(name)
+        _cache[cls] = spec
+    return spec
+
+
+def _fill(template: str, instance: Component) -> str | None:
+    """The channel name for this instance, or None while a placeholder has no value."""
+    values = {}
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is None:
+            continue
+        value = getattr(instance, field, None)
+        if value is None or value == "":
+            return None
+        values[field] = value.value if hasattr(value, "value") else value
+    try:
+        return validate_channel_name(template.format(**values))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+Run = Callable[[int, Callable[[Component], Awaitable[None]]], Awaitable[None]]
+
+
+class ChannelListeners:
+    """The channels one connection's components listen on."""
+
+    def __init__(self, broadcaster: Broadcaster, *, user: Any, connection_id: str) -> None:
+        self.broadcaster = broadcaster
+        self.user = user
+        self.connection_id = connection_id
+        self.run: Run | None = None  # set by the session: runs a change on one component
+        self._by_ref: dict[int, set[str]] = {}
+        self._refs: dict[str, set[int]] = {}
+        self._allowed: dict[str, bool] = {}
+        self._refused: dict[int, set[str]] = {}  # reported once, until the state moves on
+
+    async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
+        """Subscribe ``ref`` to the channels its state names now; return refusals."""
+        spec = channel_listeners(type(instance))
+        wanted = {name for template, _ in spec if (name := _fill(template, instance)) is not None}
+        current = self._by_ref.get(ref, set())
+        refused = self._refused.setdefault(ref, set())
+        refused &= wanted
+        refusals = []
+        for channel in wanted - current - refused:
+            allowed = self._allowed.get(channel)
+            if allowed is None:
+                try:
+                    result = await self.broadcaster.authorizer.authorize(self.user, channel)
+                except Exception:
+                    logger.exception("event=authorize_error channel=%s", channel)
+                    result = None
+                allowed = bool(result and result.allowed)
+                self._allowed[channel] = allowed
+            if not allowed:
+                refused.add(channel)
+                refusals.append(
+                    ProtocolError(
+                        c.ERR_CHANNEL_FORBIDDEN,
+                        f"not allowed to listen on {channel!r}",
+                        cid=instance.id,
+                    )
+                )
+                continue
+            await self._add(ref, channel)
+        for channel in current - wanted:
+            await self._remove(ref, channel)
+        return refusals
+
+    async def _add(self, ref: int, channel: str) -> None:
+        self._by_ref.setdefault(ref, set()).add(channel)
+        refs = self._refs.setdefault(channel, set())
+        if not refs:
+            await self.broadcaster.hub.listen(channel, self.deliver)
+        refs.add(ref)
+
+    async def _remove(self, ref: int, channel: str) -> None:
+        self._by_ref.get(ref, set()).discard(channel)
+        refs = self._refs.get(channel)
+        if refs is None:
+            return
+        refs.discard(ref)
+        if not refs:
+            del self._refs[channel]
+            await self.broadcaster.hub.unlisten(channel, self.deliver)
+
+    async def drop(self, ref: int) -> None:
+        self._refused.pop(ref, None)
+        for channel in list(self._by_ref.pop(ref, set())):
+            self._by_ref[ref] = set()
+            await self._remove(ref, channel)
+        self._by_ref.pop(ref, None)
+
+    async def close(self) -> None:
+        for ref in list(self._by_ref):
+            await self.drop(ref)
+
+    async def deliver(self, event: Event) -> None:
+        if event.exclude is not None and event.exclude == self.connection_id:
+            return
+        for ref in sorted(self._refs.get(event.channel, ())):
+            if self.run is not None:
+                await self.run(ref, lambda instance: _handle(instance, event))
+
+
+async def _handle(instance: Component, event: Event) -> None:
+    for (template, name), methods in channel_listeners(type(instance)).items():
+        if name != event.name or _fill(template, instance) != event.channel:
+            continue
+        for method in methods:
+            result = getattr(instance, method)(event.data)
+            if inspect.isawaitable(result):
+                await result
