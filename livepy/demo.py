@@ -19,6 +19,7 @@ __all__ = ["EXAMPLES", "build_demo", "load_example"]
 EXAMPLES = {
     "counter": "A counter: actions with arguments, and a loading indicator.",
     "todos": "A todo list: a keyed list and a live-bound text input.",
+    "dashboard": "A live dashboard: numbers broadcast to every open tab.",
 }
 
 
