@@ -23,6 +23,14 @@ class ConversionError(ValueError):
 
 
 _SCALARS = (int, float, str, bool)
+# msgpack carries 64-bit integers: anything wider could never be signed into a snapshot.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def _in_range(value: int, where: str) -> int:
+    if not INT_MIN <= value <= INT_MAX:
+        raise ConversionError(f"{where}: {value} is outside the 64-bit integer range")
+    return value
 
 
 def _is_optional_union(tp: Any) -> bool:
@@ -93,12 +101,12 @@ def convert(value: Any, tp: Any, where: str = "value") -> Any:
         raise ConversionError(f"{where}: expected a boolean, got {value!r}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return _in_range(value, where)
         if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
+            return _in_range(int(value), where)
+        if isinstance(value, str) and len(value) <= 40:
             try:
-                return int(value.strip())
+                return _in_range(int(value.strip()), where)
             except ValueError:
                 pass
         raise ConversionError(f"{where}: expected an integer, got {_show(value)}")
@@ -195,7 +203,11 @@ def dump(value: Any, tp: Any, where: str = "value") -> Any:
             f.name: dump(getattr(value, f.name), hints[f.name], f"{where}.{f.name}")
             for f in dataclasses.fields(value)
         }
-    if isinstance(value, bool | int | float | str):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            raise TypeError(f"{where} = {value} is outside the 64-bit integer range of snapshots")
+        return value
+    if isinstance(value, bool | float | str):
         return value
     if isinstance(value, list | tuple):
         item_tp = _item_type(tp, list)

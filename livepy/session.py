@@ -207,7 +207,11 @@ class LiveSession:
         live = self.components.get(frame.ref)
         if live is None:
             return self._not_joined(frame.ref, None)
-        return encode(Reply(live.ref, live.seq, live.html, None))
+        # The whole state too: a client whose html was suspect may hold a stale state as well.
+        instance = live.instance
+        mac = self.live.snapshots.mac(type(instance).name, instance.id, live.issued_at, live.state)
+        ops = [[[key], value] for key, value in live.state.items()]
+        return encode(Reply(live.ref, live.seq, live.html, [live.issued_at, ops, mac]))
 
     async def _call(self, frame: Call) -> tuple[list[bytes], list[PendingBroadcast]]:
         live = self.components.get(frame.ref)

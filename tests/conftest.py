@@ -16,6 +16,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
+from hypothesis import settings
+
+# No per-example deadline: CI machines are shared and timing is not what these tests check.
+settings.register_profile("livepy", deadline=None)
+settings.load_profile("livepy")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

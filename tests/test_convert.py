@@ -125,3 +125,14 @@ def test_dump_refuses_unserializable_values() -> None:
         dump(object(), int, "C.when")
     with pytest.raises(TypeError, match="is None"):
         dump(None, int, "C.count")
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, "9" * 30, 1e20])
+def test_integers_beyond_64_bits_are_refused(value: object) -> None:
+    with pytest.raises(ConversionError, match=r"64-bit|expected an integer"):
+        convert(value, int, "n")
+
+
+def test_dump_refuses_integers_beyond_64_bits() -> None:
+    with pytest.raises(TypeError, match="64-bit"):
+        dump(2**70, int, "C.n")

@@ -45,9 +45,9 @@ __all__ = [
 ]
 
 # Frame types: the first element of every frame (a msgpack array).
-FRAME_JOIN = 1  # client -> server: [1, [[cid, snapshot], ...]]
-FRAME_CALL = 2  # client -> server: [2, cid, seq, updates, calls]
-FRAME_REPLY = 3  # server -> client: [3, cid, seq, html | nil, snapshot, effects | nil]
+FRAME_JOIN = 1  # client -> server: [1, [[cid, [name, cid, issued_at, state, mac]], ...]]
+FRAME_CALL = 2  # client -> server: [2, ref, seq, updates, calls]
+FRAME_REPLY = 3  # server -> client: [3, ref, seq, render | nil, patch | nil(, effects)]
 FRAME_ERROR = 4  # server -> client: [4, code, message, cid | nil, seq | nil, detail | nil]
 FRAME_PING = 5  # either way: [5]
 FRAME_PONG = 6  # either way: [6]

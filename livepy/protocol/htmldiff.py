@@ -17,9 +17,13 @@ from typing import Any
 
 __all__ = ["apply_diff", "checksum", "diff_html"]
 
-_TOKEN = re.compile(r"<[^>]*>|[^<\s]+|\s+|<")
+# A token is a start tag with the text and end tags that follow it, up to the next start
+# tag: coarse enough that repeated markup (</td>, <tr>) does not make matching quadratic,
+# fine enough that one changed cell is one small edit. Measured on a 200-row table: 1,201
+# tokens, 1-15 ms per diff, where single tags and words made 3,402 tokens and 0.9-4.8 s.
+_TOKEN = re.compile(r"<(?!/)[^<]*(?:</[^<]*)*|[^<]+|<")
 _MIDDLE_WORTH_SPLITTING = 64
-_MAX_TOKENS = 4000  # beyond this the token matcher costs more than the bytes it saves
+_MAX_TOKENS = 8000  # beyond this the token matcher costs more than the bytes it saves
 
 
 def checksum(html: str) -> int:

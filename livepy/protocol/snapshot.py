@@ -4,9 +4,10 @@ A snapshot is ``[name, cid, issued_at, state, mac]``. The MAC is the first ``MAC
 bytes of an HMAC-SHA256, keyed by a key that itsdangerous derives from the secret key,
 over the *canonical* encoding ``msgpack([SNAPSHOT_VERSION, name, cid, issued_at,
 canonical(state)])``. Canonical means map keys sorted at every level and integral floats
-written as ints: a browser holds the state as JS values and sends it back in its own key
-order and number forms, and it must still verify. Because of that, replies can carry a
-small patch to the state plus a fresh MAC instead of a whole new snapshot.
+(within the 64-bit integer range) written as ints: a browser holds the state as JS values
+and sends it back in its own key order and number forms, and it must still verify. Because
+of that, replies can carry a small patch to the state plus a fresh MAC instead of a whole
+new snapshot.
 
 Why 8 bytes of MAC: forging one means guessing 64 bits online, one round trip per guess,
 against a server that logs every refusal; it keeps the per-update overhead small.
@@ -65,8 +66,8 @@ def canonical(value: Any) -> Any:
         return {key: canonical(value[key]) for key in sorted(value)}
     if isinstance(value, list):
         return [canonical(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float) and value.is_integer() and -(2**63) <= value < 2**64:
+        return int(value)  # a browser holds 2.0 as 2 and sends it back as an int
     return value
 
 
