@@ -4,7 +4,8 @@ Only the names in ``__all__`` are public API.
 """
 
 from livepy.app import Limits, LivePy
-from livepy.component import Component, action, on
+from livepy.broadcasting import BroadcastEvent
+from livepy.component import Component, action, on, on_presence
 from livepy.exceptions import (
     ComponentDefinitionError,
     ConfigurationError,
@@ -17,6 +18,7 @@ from livepy.exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BroadcastEvent",
     "Component",
     "ComponentDefinitionError",
     "ConfigurationError",
@@ -29,4 +31,5 @@ __all__ = [
     "__version__",
     "action",
     "on",
+    "on_presence",
 ]

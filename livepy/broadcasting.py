@@ -9,6 +9,7 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -103,6 +104,34 @@ class Broadcaster:
         self.authorizer = ChannelAuthorizer()
         self.sessions_by_connection: dict[str, LiveSession] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def watch_presence(self) -> None:
+        """Start re-checking presence channels, so members of a dead process are seen to leave.
+
+        Only brokers whose presence expires (``presence_ttl``) need it; the memory broker
+        lives and dies with its only process.
+        """
+        ttl = getattr(self.hub.backend, "presence_ttl", None)
+        if ttl is None or (self._sweeper is not None and not self._sweeper.done()):
+            return
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(float(ttl) / 2))
+
+    async def _sweep(self, interval: float) -> None:
+        from livepy.listeners import PRESENCE_EVENT
+
+        while True:
+            await asyncio.sleep(interval)
+            for channel in self.hub.channels():
+                if kind_of(channel) is ChannelKind.PRESENCE:
+                    await self.hub.deliver_locally(channel, PRESENCE_EVENT)
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.hub.stop()
 
     def channel(self, pattern: str) -> Callable[[F], F]:
         """Register who may subscribe to ``private-<pattern>`` and ``presence-<pattern>``."""

@@ -22,7 +22,9 @@ from livepy.exceptions import ComponentDefinitionError
 if TYPE_CHECKING:
     from livepy.broadcasting import PendingBroadcast
 
-__all__ = ["Component", "action", "on"]
+__all__ = ["Component", "action", "on", "on_presence"]
+
+PRESENCE_HOOKS = ("here", "joining", "leaving")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +53,19 @@ def on(channel_or_event: str, event: str | None = None) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def on_presence(channel: str, hook: str = "here") -> Callable[[F], F]:
+    """Presence hooks: ``here`` gets the member list on join and on every change,
+    ``joining`` / ``leaving`` get one member (a dict with an ``id``).
+
+    ``@on_presence("presence-room.{room_id}")`` fills placeholders from the state.
+    """
+    if hook not in PRESENCE_HOOKS:
+        raise ValueError(f"on_presence hook must be one of {', '.join(PRESENCE_HOOKS)}")
+    if not channel.startswith("presence-"):
+        raise ValueError(f"on_presence needs a presence- channel, not {channel!r}")
+    return on(channel, f"$presence:{hook}")
 
 
 @dataclass(frozen=True, slots=True)

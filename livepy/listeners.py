@@ -14,6 +14,9 @@ import string
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+
+from livepy.broker import BrokerError
 from livepy.broker.hub import Event
 from livepy.channels import validate_channel_name
 from livepy.component import Component
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["ChannelListeners", "channel_listeners"]
 
 logger = logging.getLogger("livepy.broadcasting")
+
+# Published on a presence channel whenever its members may have changed.
+PRESENCE_EVENT = "$presence"
 
 ListenerSpec = dict[tuple[str, str], list[str]]  # (channel template, event) -> method names
 _cache: dict[type[Component], ListenerSpec] = {}
@@ -74,6 +80,8 @@ class ChannelListeners:
         self._refs: dict[str, set[int]] = {}
         self._allowed: dict[str, bool] = {}
         self._refused: dict[int, set[str]] = {}  # reported once, until the state moves on
+        self._member_info: dict[str, dict[str, Any]] = {}  # presence channel -> our member
+        self._members: dict[str, dict[str, Any]] = {}  # presence channel -> id -> member
 
     async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
         """Subscribe ``ref`` to the channels its state names now; return refusals."""
@@ -93,6 +101,8 @@ class ChannelListeners:
                     result = None
                 allowed = bool(result and result.allowed)
                 self._allowed[channel] = allowed
+                if allowed and result is not None and result.member is not None:
+                    self._member_info[channel] = result.member
             if not allowed:
                 refused.add(channel)
                 refusals.append(
@@ -114,6 +124,25 @@ class ChannelListeners:
         if not refs:
             await self.broadcaster.hub.listen(channel, self.deliver)
         refs.add(ref)
+        member = self._member_info.get(channel)
+        if member is not None:
+            self.broadcaster.watch_presence()
+            await self._presence_changed(channel, ref, member)
+
+    async def _presence_changed(
+        self, channel: str, ref: int, member: dict[str, Any] | None
+    ) -> None:
+        """Record (or, with None, remove) this component's presence and tell every node."""
+        backend = self.broadcaster.hub.backend
+        key = f"{self.connection_id}:{ref}"
+        try:
+            if member is None:
+                await backend.presence_remove(channel, key)
+            else:
+                await backend.presence_set(channel, key, msgpack.packb(member))
+            await self.broadcaster.hub.publish(channel, PRESENCE_EVENT, None)
+        except BrokerError as exc:
+            logger.warning("event=presence_failed channel=%s error=%s", channel, exc)
 
     async def _remove(self, ref: int, channel: str) -> None:
         self._by_ref.get(ref, set()).discard(channel)
@@ -121,8 +150,11 @@ class ChannelListeners:
         if refs is None:
             return
         refs.discard(ref)
+        if channel in self._member_info:
+            await self._presence_changed(channel, ref, None)
         if not refs:
             del self._refs[channel]
+            self._members.pop(channel, None)
             await self.broadcaster.hub.unlisten(channel, self.deliver)
 
     async def drop(self, ref: int) -> None:
@@ -139,9 +171,62 @@ class ChannelListeners:
     async def deliver(self, event: Event) -> None:
         if event.exclude is not None and event.exclude == self.connection_id:
             return
+        if event.name == PRESENCE_EVENT:
+            await self._deliver_presence(event.channel)
+            return
         for ref in sorted(self._refs.get(event.channel, ())):
             if self.run is not None:
                 await self.run(ref, lambda instance: _handle(instance, event))
+
+    async def _deliver_presence(self, channel: str) -> None:
+        """Members changed somewhere: run here / joining / leaving with the differences.
+
+        Members are counted per user (their ``id``), not per tab or component.
+        """
+        try:
+            entries = await self.broadcaster.hub.backend.presence_members(channel)
+        except BrokerError as exc:
+            logger.warning("event=presence_failed channel=%s error=%s", channel, exc)
+            return
+        now: dict[str, Any] = {}
+        for raw in sorted(entries.values()):
+            member = msgpack.unpackb(raw, raw=False)
+            now.setdefault(str(member.get("id")), member)
+        first = channel not in self._members  # the first list is `here`, not a join
+        before = self._members.get(channel, {})
+        self._members[channel] = now
+        joined = [] if first else [now[k] for k in now if k not in before]
+        left = [] if first else [before[k] for k in before if k not in now]
+        members = list(now.values())
+        for ref in sorted(self._refs.get(channel, ())):
+            if self.run is not None:
+                await self.run(
+                    ref, lambda instance: _handle_presence(instance, channel, members, joined, left)
+                )
+
+
+async def _call(instance: Component, method: str, argument: Any) -> None:
+    result = getattr(instance, method)(argument)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _handle_presence(
+    instance: Component,
+    channel: str,
+    members: list[Any],
+    joined: list[Any],
+    left: list[Any],
+) -> None:
+    for (template, name), methods in channel_listeners(type(instance)).items():
+        if not name.startswith(PRESENCE_EVENT) or _fill(template, instance) != channel:
+            continue
+        hook = name.split(":", 1)[1]
+        for method in methods:
+            if hook == "here":
+                await _call(instance, method, members)
+            for member in joined if hook == "joining" else left if hook == "leaving" else []:
+                await _call(instance, method, member)
 
 
 async def _handle(instance: Component, event: Event) -> None:

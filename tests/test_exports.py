@@ -1,6 +1,8 @@
 import livepy
 
 DOCUMENTED = {
+    "BroadcastEvent",
+    "on_presence",
     "Component",
     "ComponentDefinitionError",
     "ConfigurationError",

@@ -83,6 +83,13 @@ class Hub:
             del self._listeners[channel]
             await self.backend.unsubscribe(channel)
 
+    async def deliver_locally(self, channel: str, name: str, data: Any = None) -> None:
+        """Hand an event to this process's listeners only (no broker round trip)."""
+        await self._dispatch(Delivery(channel, encode_event(name, data, None), "", "0"))
+
+    def channels(self) -> list[str]:
+        return list(self._listeners)
+
     def listener_count(self, channel: str) -> int:
         return len(self._listeners.get(channel, ()))
 

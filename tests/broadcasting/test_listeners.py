@@ -216,5 +216,5 @@ async def test_broadcast_crosses_processes_through_redis(
             await pushed(client)
             assert "via redis" in client.held["tracked_order"].html
     finally:
-        await live_one.broadcaster.hub.stop()
-        await live_two.broadcaster.hub.stop()
+        await live_one.broadcaster.stop()
+        await live_two.broadcaster.stop()
