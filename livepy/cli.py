@@ -17,7 +17,19 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="serve the example gallery (in-memory broker)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser(
+        "serve", help="serve an app with uvicorn, one or several workers sharing a broker"
+    )
+    serve.add_argument("app", help="the ASGI app, as module:attribute (for example app:app)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--broker", help="broker URL for every worker (sets LIVEPY_BROKER)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
     args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        return serve_app(args)
 
     if args.command == "demo":
         from livepy.demo import build_demo
@@ -28,6 +40,39 @@ def main(argv: list[str] | None = None) -> int:
         app = build_demo()
         print(f"livepy demo: open http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def serve_app(args: argparse.Namespace) -> int:
+    """``livepy serve``: refuse a multi-worker setup that could not share state."""
+    if args.broker:
+        os.environ["LIVEPY_BROKER"] = args.broker
+    if args.workers > 1:
+        problems = []
+        if not os.environ.get("LIVEPY_SECRET_KEY"):
+            problems.append("set LIVEPY_SECRET_KEY: every worker must sign with the same key")
+        if os.environ.get("LIVEPY_BROKER", "memory://").startswith("memory:"):
+            problems.append(
+                "pass --broker redis://host:port/db: the memory broker cannot reach other workers"
+            )
+        if problems:
+            for problem in problems:
+                print(f"livepy serve: refusing {args.workers} workers: {problem}", file=sys.stderr)
+            return 2
+    print(
+        f"livepy serve: {args.app} on http://{args.host}:{args.port}/ "
+        f"({args.workers} worker{'s' if args.workers > 1 else ''})",
+        flush=True,
+    )
+    uvicorn.run(
+        args.app,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        ws="websockets-sansio",
+        log_level="info",
+    )
     return 0
 
 

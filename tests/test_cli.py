@@ -1,0 +1,74 @@
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import RedisServer
+
+
+def livepy(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LIVEPY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "livepy.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "needs"),
+    [
+        ({}, ["LIVEPY_SECRET_KEY", "--broker"]),
+        ({"LIVEPY_SECRET_KEY": "k"}, ["--broker"]),
+        ({"LIVEPY_BROKER": "redis://127.0.0.1:1/0"}, ["LIVEPY_SECRET_KEY"]),
+    ],
+)
+def test_serve_refuses_workers_that_cannot_share_state(
+    env: dict[str, str], needs: list[str]
+) -> None:
+    result = livepy("serve", "examples.counter.app:app", "--workers", "2", **env)
+    assert result.returncode == 2
+    for need in needs:
+        assert need in result.stderr
+    assert "refusing 2 workers" in result.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = livepy("nope")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+@pytest.mark.redis
+async def test_serve_runs_two_workers_on_redis(redis_server: RedisServer) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LIVEPY_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "livepy.cli", "serve", "examples.counter.app:app",
+        "--port", str(port), "--workers", "2", "--broker", redis_server.url,
+        env={**environ, "LIVEPY_SECRET_KEY": "shared"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(600):
+                try:
+                    page = await http.get(f"http://127.0.0.1:{port}/")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)  # polling until a worker listens
+            else:
+                pytest.fail("livepy serve never listened")
+        assert page.status_code == 200 and "lp-snapshot" in page.text
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=20)
