@@ -5,7 +5,7 @@ Only the names in ``__all__`` are public API.
 
 from livepy.app import Limits, LivePy
 from livepy.broadcasting import BroadcastEvent
-from livepy.component import Component, action, on, on_presence
+from livepy.component import Component, action, on, on_notification, on_presence
 from livepy.exceptions import (
     ComponentDefinitionError,
     ConfigurationError,
@@ -31,5 +31,6 @@ __all__ = [
     "__version__",
     "action",
     "on",
+    "on_notification",
     "on_presence",
 ]

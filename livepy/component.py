@@ -22,7 +22,7 @@ from livepy.exceptions import ComponentDefinitionError
 if TYPE_CHECKING:
     from livepy.broadcasting import PendingBroadcast
 
-__all__ = ["Component", "action", "on", "on_presence"]
+__all__ = ["Component", "action", "on", "on_notification", "on_presence"]
 
 PRESENCE_HOOKS = ("here", "joining", "leaving")
 
@@ -66,6 +66,11 @@ def on_presence(channel: str, hook: str = "here") -> Callable[[F], F]:
     if not channel.startswith("presence-"):
         raise ValueError(f"on_presence needs a presence- channel, not {channel!r}")
     return on(channel, f"$presence:{hook}")
+
+
+def on_notification(event: str) -> Callable[[F], F]:
+    """Listen for ``live.notify(user_id, event, data)`` sent to this connection's user."""
+    return on("private-users.{$user}", event)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,9 @@ logger = logging.getLogger("livepy.broadcasting")
 # Published on a presence channel whenever its members may have changed.
 PRESENCE_EVENT = "$presence"
 
+USER_PLACEHOLDER = "$user"
+NOTIFICATION_PREFIX = "private-users."
+
 ListenerSpec = dict[tuple[str, str], list[str]]  # (channel template, event) -> method names
 _cache: dict[type[Component], ListenerSpec] = {}
 
@@ -49,13 +52,28 @@ def channel_listeners(cls: type[Component]) -> ListenerSpec:
     return spec
 
 
-def _fill(template: str, instance: Component) -> str | None:
-    """The channel name for this instance, or None while a placeholder has no value."""
+def user_id_of(user: Any) -> str | None:
+    """A user's id for ``private-users.{id}``: ``.identity``, ``["id"]``, or ``str(user)``."""
+    if user is None:
+        return None
+    identity = getattr(user, "identity", None)
+    if identity is not None:
+        return str(identity)
+    if isinstance(user, dict):
+        return None if user.get("id") is None else str(user["id"])
+    return str(user)
+
+
+def _fill(template: str, instance: Component, user_id: str | None) -> str | None:
+    """The channel name for this instance, or None while a placeholder has no value.
+
+    ``{$user}`` is the connection's user id (used by ``@on_notification``).
+    """
     values = {}
     for _, field, _, _ in string.Formatter().parse(template):
         if field is None:
             continue
-        value = getattr(instance, field, None)
+        value = user_id if field == USER_PLACEHOLDER else getattr(instance, field, None)
         if value is None or value == "":
             return None
         values[field] = value.value if hasattr(value, "value") else value
@@ -74,6 +92,7 @@ class ChannelListeners:
     def __init__(self, broadcaster: Broadcaster, *, user: Any, connection_id: str) -> None:
         self.broadcaster = broadcaster
         self.user = user
+        self.user_id = user_id_of(user)
         self.connection_id = connection_id
         self.run: Run | None = None  # set by the session: runs a change on one component
         self._by_ref: dict[int, set[str]] = {}
@@ -86,13 +105,20 @@ class ChannelListeners:
     async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
         """Subscribe ``ref`` to the channels its state names now; return refusals."""
         spec = channel_listeners(type(instance))
-        wanted = {name for template, _ in spec if (name := _fill(template, instance)) is not None}
+        wanted = {
+            name
+            for template, _ in spec
+            if (name := _fill(template, instance, self.user_id)) is not None
+        }
         current = self._by_ref.get(ref, set())
         refused = self._refused.setdefault(ref, set())
         refused &= wanted
         refusals = []
         for channel in wanted - current - refused:
             allowed = self._allowed.get(channel)
+            own = self.user_id is not None and channel == f"{NOTIFICATION_PREFIX}{self.user_id}"
+            if allowed is None and own:  # everyone may hear their own notifications
+                allowed = self._allowed[channel] = True
             if allowed is None:
                 try:
                     result = await self.broadcaster.authorizer.authorize(self.user, channel)
@@ -174,9 +200,10 @@ class ChannelListeners:
         if event.name == PRESENCE_EVENT:
             await self._deliver_presence(event.channel)
             return
+        user_id = self.user_id
         for ref in sorted(self._refs.get(event.channel, ())):
             if self.run is not None:
-                await self.run(ref, lambda instance: _handle(instance, event))
+                await self.run(ref, lambda instance: _handle(instance, event, user_id))
 
     async def _deliver_presence(self, channel: str) -> None:
         """Members changed somewhere: run here / joining / leaving with the differences.
@@ -201,7 +228,10 @@ class ChannelListeners:
         for ref in sorted(self._refs.get(channel, ())):
             if self.run is not None:
                 await self.run(
-                    ref, lambda instance: _handle_presence(instance, channel, members, joined, left)
+                    ref,
+                    lambda instance: _handle_presence(
+                        instance, channel, members, joined, left, self.user_id
+                    ),
                 )
 
 
@@ -217,9 +247,10 @@ async def _handle_presence(
     members: list[Any],
     joined: list[Any],
     left: list[Any],
+    user_id: str | None,
 ) -> None:
     for (template, name), methods in channel_listeners(type(instance)).items():
-        if not name.startswith(PRESENCE_EVENT) or _fill(template, instance) != channel:
+        if not name.startswith(PRESENCE_EVENT) or _fill(template, instance, user_id) != channel:
             continue
         hook = name.split(":", 1)[1]
         for method in methods:
@@ -229,9 +260,9 @@ async def _handle_presence(
                 await _call(instance, method, member)
 
 
-async def _handle(instance: Component, event: Event) -> None:
+async def _handle(instance: Component, event: Event, user_id: str | None) -> None:
     for (template, name), methods in channel_listeners(type(instance)).items():
-        if name != event.name or _fill(template, instance) != event.channel:
+        if name != event.name or _fill(template, instance, user_id) != event.channel:
             continue
         for method in methods:
             result = getattr(instance, method)(event.data)

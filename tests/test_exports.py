@@ -2,6 +2,7 @@ import livepy
 
 DOCUMENTED = {
     "BroadcastEvent",
+    "on_notification",
     "on_presence",
     "Component",
     "ComponentDefinitionError",
