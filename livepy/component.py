@@ -40,19 +40,43 @@ def action(fn: F) -> F:
     return fn
 
 
-def on(channel_or_event: str, event: str | None = None) -> Callable[[F], F]:
+def on(
+    channel_or_event: str, event: str | None = None, *, throttle: str | float | None = None
+) -> Callable[[F], F]:
     """Mark a method as a listener: ``@on("saved")`` or ``@on("private-orders.{id}", "Shipped")``.
 
-    Placeholders in the channel are filled from the component's state.
+    Placeholders in the channel are filled from the component's state. ``throttle``
+    ("100ms", "1s" or seconds) bounds how often a burst of events re-renders and pushes:
+    every event is applied in order, the render waits for the end of the interval.
     """
+    interval = parse_interval(throttle) if throttle is not None else None
 
     def mark(fn: F) -> F:
         listeners: list[tuple[str, str | None]] = getattr(fn, "__livepy_listeners__", [])
         listeners.append((channel_or_event, event))
         fn.__livepy_listeners__ = listeners  # type: ignore[attr-defined]
+        if interval is not None:
+            fn.__livepy_throttle__ = interval  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def parse_interval(value: str | float) -> float:
+    """``"100ms"``, ``"2s"`` or a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and value.endswith("ms") and value[:-2].isdigit():
+        seconds = int(value[:-2]) / 1000
+    elif (
+        isinstance(value, str) and value.endswith("s") and value[:-1].replace(".", "", 1).isdigit()
+    ):
+        seconds = float(value[:-1])
+    else:
+        raise ValueError(f"throttle must look like '100ms', '2s' or a number of seconds: {value!r}")
+    if seconds < 0:
+        raise ValueError(f"throttle cannot be negative: {value!r}")
+    return seconds
 
 
 def on_presence(channel: str, hook: str = "here") -> Callable[[F], F]:

@@ -83,7 +83,7 @@ def _fill(template: str, instance: Component, user_id: str | None) -> str | None
         return None
 
 
-Run = Callable[[int, Callable[[Component], Awaitable[None]]], Awaitable[None]]
+Run = Callable[[int, Callable[[Component], Awaitable[float | None]]], Awaitable[None]]
 
 
 class ChannelListeners:
@@ -260,11 +260,15 @@ async def _handle_presence(
                 await _call(instance, method, member)
 
 
-async def _handle(instance: Component, event: Event, user_id: str | None) -> None:
+async def _handle(instance: Component, event: Event, user_id: str | None) -> float | None:
+    """Run the matching listeners; return the longest throttle among them (or None)."""
+    throttle: float | None = None
     for (template, name), methods in channel_listeners(type(instance)).items():
         if name != event.name or _fill(template, instance, user_id) != event.channel:
             continue
         for method in methods:
-            result = getattr(instance, method)(event.data)
-            if inspect.isawaitable(result):
-                await result
+            await _call(instance, method, event.data)
+            interval = getattr(getattr(instance, method), "__livepy_throttle__", None)
+            if interval is not None:
+                throttle = max(throttle or 0.0, interval)
+    return throttle

@@ -56,7 +56,13 @@ REISSUE_AFTER = 3600
 # (and logged), so one slow connection can never grow the server's memory.
 PUSH_QUEUE_SIZE = 1000
 
-Change = Callable[[Component], Awaitable[None]]
+# A change to one component; it may return a throttle interval (seconds) for its render.
+Change = Callable[[Component], Awaitable[float | None]]
+DEFERRED = b""  # _change's answer when the render was postponed by a throttle
+
+
+async def _no_change(instance: Component) -> None:
+    return None
 
 
 @dataclass
@@ -71,6 +77,9 @@ class Live:
     seq: int = 0
     next_html: str = ""
     next_state: dict[str, Any] = field(default_factory=dict)
+    pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
+    dirty: bool = False  # state changed by a throttled listener, not yet rendered
+    flush: asyncio.Task[None] | None = None
 
 
 class LiveSession:
@@ -95,11 +104,13 @@ class LiveSession:
         self.listeners.run = self._schedule
 
     async def close(self) -> None:
-        """The connection ended: stop listening, stop the push worker."""
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+        """The connection ended: stop listening, stop the push worker and pending flushes."""
+        tasks = [self._worker, *(live.flush for live in self.components.values())]
+        for task in tasks:
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.listeners.close()
 
     async def receive(self, data: bytes) -> list[bytes]:
@@ -231,13 +242,18 @@ class LiveSession:
         return out, pending
 
     async def _change(self, live: Live, change: Change, seq: int | None) -> bytes | None:
+        # (returns DEFERRED when a throttled listener postponed the render)
         """Run ``change`` on a component and render it; on failure undo it, return the error."""
         instance = live.instance
         cid = instance.id
         before = instance.dump_state()
         instance.pending_broadcasts = []
         try:
-            await change(instance)
+            throttle = await change(instance)
+            if throttle and self._loop_time() - live.pushed_at < throttle:
+                live.dirty = True  # the render waits for the end of the throttle window
+                self._flush_later(live, throttle)
+                return DEFERRED
             live.next_html = self.live.renderer.render_html(instance)
             live.next_state = instance.dump_state()
         except ProtocolError as exc:
@@ -285,13 +301,41 @@ class LiveSession:
                 if live is None:
                     continue
                 error = await self._change(live, change, None)
-                frame = error if error is not None else self._reply(live, ack=False)
+                if error is DEFERRED:
+                    continue
+                frame = error if error is not None else self._pushed(live)
                 if error is None:
                     await self.listeners.sync(ref, live.instance)
             if self.push is not None and frame is not None:
                 await self.push(frame)
 
-    async def _apply(self, instance: Component, frame: Call) -> None:
+    def _pushed(self, live: Live) -> bytes | None:
+        live.pushed_at = self._loop_time()
+        live.dirty = False
+        return self._reply(live, ack=False)
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
+
+    def _flush_later(self, live: Live, throttle: float) -> None:
+        """Render and push a throttled component once its window ends, with its latest state."""
+        if live.flush is not None and not live.flush.done():
+            return
+        delay = max(0.0, live.pushed_at + throttle - self._loop_time())
+        live.flush = asyncio.get_running_loop().create_task(self._flush(live, delay))
+
+    async def _flush(self, live: Live, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._lock:
+            if not live.dirty or self.components.get(live.ref) is not live:
+                return
+            error = await self._change(live, _no_change, None)
+            frame = error if error is not None else self._pushed(live)
+        if self.push is not None and frame is not None:
+            await self.push(frame)
+
+    async def _apply(self, instance: Component, frame: Call) -> float | None:
         for name, value in frame.updates.items():
             try:
                 instance.set_field(name, value)
@@ -310,6 +354,7 @@ class LiveSession:
             result: Any = getattr(instance, method)(*converted)
             if spec.is_async:
                 await result
+        return None
 
     # -- what changed ------------------------------------------------------------------
 
