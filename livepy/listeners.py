@@ -183,6 +183,9 @@ class ChannelListeners:
             self._members.pop(channel, None)
             await self.broadcaster.hub.unlisten(channel, self.deliver)
 
+    def listening(self, ref: int, channel: str) -> bool:
+        return channel in self._by_ref.get(ref, set())
+
     async def drop(self, ref: int) -> None:
         self._refused.pop(ref, None)
         for channel in list(self._by_ref.pop(ref, set())):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgpack
 
 from livepy import registry
+from livepy.broker.hub import Event
 from livepy.component import Component
 from livepy.protocol import constants as c
 from livepy.protocol.frames import (
@@ -36,7 +37,7 @@ from livepy.session import LiveSession
 if TYPE_CHECKING:
     from livepy.app import LivePy
 
-__all__ = ["ComponentTest", "LivepyTestError"]
+__all__ = ["ComponentTest", "LivepyTestError", "authorize"]
 
 T = TypeVar("T")
 _SNAPSHOT = re.compile(c.ATTR_SNAPSHOT + r'="([^"]+)"')
@@ -67,7 +68,14 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 class ComponentTest:
     """One mounted component under test. Methods return ``self`` so calls chain."""
 
-    def __init__(self, live: LivePy, component: type[Component] | str, **props: Any) -> None:
+    def __init__(
+        self,
+        live: LivePy,
+        component: type[Component] | str,
+        *,
+        acting_as: Any = None,
+        **props: Any,
+    ) -> None:
         name = component if isinstance(component, str) else component.name
         cls = registry.resolve(name)
         instance = cls()
@@ -79,16 +87,30 @@ class ComponentTest:
         self.live = live
         self.snapshot: list[Any] = msgpack.unpackb(b64decode(match.group(1)), raw=False)
         self.html = page_html
-        self.session = LiveSession(live, client="test")
+        self.session = LiveSession(live, client="test", user=acting_as)
         self.ref = 0
         self.seq = 0
         self.last_reply: Reply | None = None
+        self.broadcasts: list[tuple[str, str, Any]] = []  # (channel, event, data) sent
+        self.pushed: list[bytes] = []
+        self.refusals: list[ErrorFrame] = []
+        live.broadcaster.hub.observers.append(
+            lambda channel, event, data, exclude: self.broadcasts.append((channel, event, data))
+        )
+
+        async def capture(frame: bytes) -> None:
+            self.pushed.append(frame)
+
+        self.session.push = capture
         self._joined = False
         if not _in_loop():  # inside an event loop, the join waits for the first a-method
             _run(self._join())
 
     async def _join(self) -> None:
         frames = await self.session.receive(encode(Join((JoinItem("test", self.snapshot),))))
+        self.refusals = [
+            f for f in map(decode_server_frame, frames[1:]) if isinstance(f, ErrorFrame)
+        ]
         joined = decode_server_frame(frames[0])
         if isinstance(joined, ErrorFrame):
             raise LivepyTestError(joined.code, joined.message)
@@ -116,11 +138,16 @@ class ComponentTest:
         if not self._joined:
             await self._join()
         self.seq += 1
-        (data,) = await self.session.receive(encode(Call(self.ref, self.seq, updates, calls)))
+        data, *rest = await self.session.receive(encode(Call(self.ref, self.seq, updates, calls)))
+        self.refusals += [f for f in map(decode_server_frame, rest) if isinstance(f, ErrorFrame)]
         frame = decode_server_frame(data)
         if isinstance(frame, ErrorFrame):
             raise LivepyTestError(frame.code, frame.message)
         assert isinstance(frame, Reply)
+        self._apply(frame)
+        return self
+
+    def _apply(self, frame: Reply) -> None:
         self.last_reply = frame
         if isinstance(frame.render, str):
             self.html = frame.render
@@ -132,6 +159,43 @@ class ComponentTest:
             if issued_at is not None:
                 self.snapshot[2] = issued_at
             self.snapshot[4] = mac
+
+    # -- broadcasting ------------------------------------------------------------------
+
+    async def areceive(self, channel: str, event: str, data: Any = None) -> ComponentTest:
+        """Deliver a broadcast event as if it came through the broker, then apply the push."""
+        if not self._joined:
+            await self._join()
+        await self.session.listeners.deliver(Event(channel, event, data, None, "", "0"))
+        worker = self.session._worker
+        if worker is not None:
+            await worker
+        for frame_bytes in self.pushed:
+            frame = decode_server_frame(frame_bytes)
+            if isinstance(frame, ErrorFrame):
+                raise LivepyTestError(frame.code, frame.message)
+            assert isinstance(frame, Reply)
+            self._apply(frame)
+        self.pushed.clear()
+        return self
+
+    def receive(self, channel: str, event: str, data: Any = None) -> ComponentTest:
+        return _run(self.areceive(channel, event, data))
+
+    def assert_broadcast(self, channel: str, event: str, data: Any = ...) -> ComponentTest:
+        """An action of this test broadcast ``event`` on ``channel`` (with ``data``, if given)."""
+        for sent in self.broadcasts:
+            if sent[:2] == (channel, event) and (data is ... or sent[2] == data):
+                return self
+        raise AssertionError(f"no broadcast of {event!r} on {channel!r}; sent: {self.broadcasts}")
+
+    def assert_listening(self, channel: str) -> ComponentTest:
+        assert self.session.listeners.listening(self.ref, channel), f"not listening on {channel!r}"
+        return self
+
+    def assert_refused(self, channel: str) -> ComponentTest:
+        found = [f for f in self.refusals if channel in f.message]
+        assert found, f"{channel!r} was not refused; refusals: {self.refusals}"
         return self
 
     # -- looking -----------------------------------------------------------------------
@@ -163,6 +227,11 @@ class ComponentTest:
             f"{field} is {self.state.get(field)!r}, not {value!r}"
         )
         return self
+
+
+def authorize(live: LivePy, user: Any, channel: str) -> Any:
+    """Run the ``@live.channel`` rules for ``user`` and ``channel``: ``.allowed``, ``.member``."""
+    return _run(live.broadcaster.authorizer.authorize(user, channel))
 
 
 def _in_loop() -> bool:

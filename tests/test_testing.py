@@ -1,8 +1,8 @@
 import pytest
 
-from livepy import Component, LivePy, action
+from livepy import Component, LivePy, action, on
 from livepy.protocol import constants as c
-from livepy.testing import LivepyTestError
+from livepy.testing import LivepyTestError, authorize
 
 
 class CounterUnderTest(Component):
@@ -49,3 +49,43 @@ async def test_async_use() -> None:
         test.call("later")
     await test.acall("later")
     test.assert_set("count", 10)
+
+
+class OrderTracker(Component):
+    template_source = "<div>order {{ order_id }}: {{ status }}</div>"
+    order_id: int = 1
+    status: str = "new"
+
+    @on("private-orders.{order_id}", "Shipped")
+    def shipped(self, data: dict[str, str]) -> None:
+        self.status = "shipped by " + data["carrier"]
+
+    @action
+    def cancel(self) -> None:
+        self.status = "cancelled"
+        self.broadcast(f"private-orders.{self.order_id}", "Cancelled", {"id": self.order_id})
+
+
+@live.channel("orders.{order_id}")
+def owner_only(user: str | None, order_id: int) -> bool:
+    return user == "alice"
+
+
+def test_broadcasting_helpers() -> None:
+    test = live.test(OrderTracker, acting_as="alice").assert_listening("private-orders.1")
+    test.receive("private-orders.1", "Shipped", {"carrier": "DHL"}).assert_see("shipped by DHL")
+    test.call("cancel").assert_broadcast("private-orders.1", "Cancelled", {"id": 1})
+    with pytest.raises(AssertionError, match="no broadcast"):
+        test.assert_broadcast("private-orders.1", "Shipped")
+
+
+def test_refused_channel_is_visible_to_tests() -> None:
+    test = live.test(OrderTracker, acting_as="mallory").assert_refused("private-orders.1")
+    test.receive("private-orders.1", "Shipped", {"carrier": "DHL"}).assert_see("order 1: new")
+
+
+def test_authorize_helper() -> None:
+    assert authorize(live, "alice", "private-orders.7").allowed
+    assert not authorize(live, "bob", "private-orders.7").allowed
+    assert not authorize(live, "alice", "private-invoices.7").allowed
+    assert authorize(live, None, "public-news").allowed

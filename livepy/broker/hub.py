@@ -49,6 +49,8 @@ class Hub:
         self.backend = backend
         self._listeners: dict[str, set[Listener]] = {}
         self._started = False
+        # Called with (channel, event, data, exclude) on every publish: test recorders.
+        self.observers: list[Callable[[str, str, Any, str | None], None]] = []
 
     async def start(self) -> None:
         if not self._started:
@@ -62,6 +64,8 @@ class Hub:
             self._listeners.clear()
 
     async def publish(self, channel: str, name: str, data: Any, exclude: str | None = None) -> str:
+        for observe in self.observers:
+            observe(channel, name, data, exclude)
         await self.start()
         _, offset = await self.backend.publish(channel, encode_event(name, data, exclude))
         return offset
