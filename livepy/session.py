@@ -96,7 +96,8 @@ class LiveSession:
         # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
         self.push: Callable[[bytes], Awaitable[object]] | None = None
         self._lock = asyncio.Lock()
-        self._work: asyncio.Queue[tuple[int, Change]] = asyncio.Queue(PUSH_QUEUE_SIZE)
+        # Created on the first broadcast: most connections never need them (memory per client).
+        self._work: asyncio.Queue[tuple[int, Change]] | None = None
         self._worker: asyncio.Task[None] | None = None
         self.listeners = ChannelListeners(
             live.broadcaster, user=user, connection_id=self.connection_id
@@ -285,6 +286,8 @@ class LiveSession:
 
     async def _schedule(self, ref: int, change: Change) -> None:
         """Queue a change from a broadcast; a worker applies changes in arrival order."""
+        if self._work is None:
+            self._work = asyncio.Queue(PUSH_QUEUE_SIZE)
         try:
             self._work.put_nowait((ref, change))
         except asyncio.QueueFull:
@@ -294,7 +297,7 @@ class LiveSession:
             self._worker = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        while not self._work.empty():
+        while self._work is not None and not self._work.empty():
             ref, change = self._work.get_nowait()
             async with self._lock:
                 live = self.components.get(ref)
