@@ -14,6 +14,8 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import msgpack
+
 from livepy.broker import Hub, backend_for
 from livepy.channels import ChannelAuthorizer, ChannelKind, kind_of, validate_channel_name
 from livepy.exceptions import LivepyError
@@ -90,10 +92,21 @@ def resolve(
                 f"and may not be broadcast on public channel(s) {', '.join(public)}; "
                 "use a private- or presence- channel or leave the field out"
             )
-        return channels, item.broadcast_as(), payload
+        return channels, item.broadcast_as(), _checked(payload)
     if event is None:
         raise TypeError("broadcast(channel, event, data): the event name is missing")
-    return _channels(channels_or_event), event, data
+    return _channels(channels_or_event), event, _checked(data)
+
+
+def _checked(data: Any) -> Any:
+    """Refuse, before anything is sent, data that cannot travel (msgpack plain data only)."""
+    try:
+        msgpack.packb(data, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(
+            f"broadcast data must be plain data (dict, list, str, int, float, bool, None): {exc}"
+        ) from None
+    return data
 
 
 class Broadcaster:
@@ -106,6 +119,10 @@ class Broadcaster:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
+    def remember_loop(self) -> None:
+        """Note the server's event loop (called from it), for ``broadcast_sync`` from threads."""
+        self._loop = asyncio.get_running_loop()
+
     def watch_presence(self) -> None:
         """Start re-checking presence channels, so members of a dead process are seen to leave.
 
@@ -115,7 +132,7 @@ class Broadcaster:
         ttl = getattr(self.hub.backend, "presence_ttl", None)
         if ttl is None or (self._sweeper is not None and not self._sweeper.done()):
             return
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(float(ttl) / 2))
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(float(ttl) / 4))
 
     async def _sweep(self, interval: float) -> None:
         from livepy.listeners import PRESENCE_EVENT
@@ -168,8 +185,8 @@ class Broadcaster:
         loop = self._loop
         if loop is None or loop.is_closed():
             raise RuntimeError(
-                "broadcast_sync needs the server's event loop: call it once the app has served "
-                "a request (or call `await live.broadcast(...)` from async code)"
+                "broadcast_sync needs the server's event loop: it is known once a client has "
+                "connected or `await live.broadcast(...)` has run in it"
             )
         coro = self.broadcast(channels_or_event, event, data, exclude=exclude)
         asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)

@@ -31,6 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _RESERVED = frozenset({"id", "name", "template", "template_source", "children", "broadcast"})
 # Where a parent's snapshot records its children: not an identifier, so never a field name.
 CHILDREN_KEY = "$children"
+# Where the last broadcast offset applied per channel is kept, to recover missed events.
+OFFSETS_KEY = "$offsets"
 _MISSING: Any = object()
 
 
@@ -138,6 +140,8 @@ class Component:
         # key -> (component name, child id, root tag) of the components this one embeds
         self.children: dict[str, tuple[str, str, str]] = {}
         self.pending_broadcasts: list[PendingBroadcast] = []
+        # channel -> [epoch, offset] of the last broadcast event applied to this instance
+        self.offsets: dict[str, list[Any]] = {}
         for state_field in self.__state_fields__.values():
             if state_field.default is not _MISSING:
                 setattr(self, state_field.name, copy.deepcopy(state_field.default))
@@ -180,6 +184,8 @@ class Component:
             state[state_field.name] = dump(value, state_field.annotation, where)
         if self.children:
             state[CHILDREN_KEY] = {key: list(child) for key, child in self.children.items()}
+        if self.offsets:
+            state[OFFSETS_KEY] = {channel: list(at) for channel, at in self.offsets.items()}
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -187,6 +193,7 @@ class Component:
         for name, state_field in self.__state_fields__.items():
             if name in state:
                 setattr(self, name, convert(state[name], state_field.annotation, name))
+        self.offsets = {ch: list(at) for ch, at in (state.get(OFFSETS_KEY) or {}).items()}
         children = state.get(CHILDREN_KEY) or {}
         self.children = {key: (child[0], child[1], child[2]) for key, child in children.items()}
 

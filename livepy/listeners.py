@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from livepy.broker import BrokerError
-from livepy.broker.hub import Event
+from livepy.broker.hub import Event, decode_event
 from livepy.channels import validate_channel_name
 from livepy.component import Component
 from livepy.protocol import constants as c
@@ -56,7 +56,10 @@ def user_id_of(user: Any) -> str | None:
     """A user's id for ``private-users.{id}``: ``.identity``, ``["id"]``, or ``str(user)``."""
     if user is None:
         return None
-    identity = getattr(user, "identity", None)
+    try:
+        identity = getattr(user, "identity", None)
+    except NotImplementedError:  # starlette's BaseUser leaves identity abstract
+        identity = None
     if identity is not None:
         return str(identity)
     if isinstance(user, dict):
@@ -183,6 +186,30 @@ class ChannelListeners:
             self._members.pop(channel, None)
             await self.broadcaster.hub.unlisten(channel, self.deliver)
 
+    async def recover(self, ref: int, instance: Component) -> list[str]:
+        """Apply the events this instance missed while its browser was away.
+
+        Uses the offsets kept in its signed snapshot; returns the channels whose history no
+        longer reaches back that far (the events in between are lost).
+        """
+        lost = []
+        for channel, (epoch, offset) in sorted(instance.offsets.items()):
+            if not self.listening(ref, channel):
+                continue
+            try:
+                missed = await self.broadcaster.hub.backend.history(channel, epoch, str(offset))
+            except BrokerError as exc:
+                logger.warning("event=history_failed channel=%s error=%s", channel, exc)
+                missed = None
+            if missed is None:
+                lost.append(channel)
+                continue
+            for delivery in missed:
+                event = decode_event(delivery)
+                if event.name != PRESENCE_EVENT:
+                    await _handle(instance, event, self.user_id)
+        return lost
+
     def listening(self, ref: int, channel: str) -> bool:
         return channel in self._by_ref.get(ref, set())
 
@@ -266,6 +293,8 @@ async def _handle_presence(
 async def _handle(instance: Component, event: Event, user_id: str | None) -> float | None:
     """Run the matching listeners; return the longest throttle among them (or None)."""
     throttle: float | None = None
+    if event.epoch:  # remember how far this instance got, for recovery after a reconnect
+        instance.offsets[event.channel] = [event.epoch, int(event.offset)]
     for (template, name), methods in channel_listeners(type(instance)).items():
         if name != event.name or _fill(template, instance, user_id) != event.channel:
             continue

@@ -103,6 +103,7 @@ class LiveSession:
             live.broadcaster, user=user, connection_id=self.connection_id
         )
         self.listeners.run = self._schedule
+        live.broadcaster.remember_loop()
 
     async def close(self) -> None:
         """The connection ended: stop listening, stop the push worker and pending flushes."""
@@ -118,7 +119,12 @@ class LiveSession:
         """Handle one client frame; return the frames to send back, in order."""
         async with self._lock:
             frames, pending = await self._receive(data)
-        # Published outside the lock: with the memory broker delivery runs inline.
+        await self._publish(pending)
+        return frames
+
+    async def _publish(self, pending: list[PendingBroadcast]) -> None:
+        """Send what actions and listeners broadcast; outside the lock, since the memory
+        broker delivers inline (possibly to this very session)."""
         for broadcast in pending:
             exclude = self.connection_id if broadcast.exclude_sender else None
             for channel in broadcast.channels:
@@ -128,7 +134,6 @@ class LiveSession:
                     )
                 except BrokerError as exc:
                     logger.warning("event=broadcast_failed channel=%s error=%s", channel, exc)
-        return frames
 
     async def _receive(self, data: bytes) -> tuple[list[bytes], list[PendingBroadcast]]:
         limits = self.live.limits
@@ -161,16 +166,28 @@ class LiveSession:
         out = []
         for item in frame.components:
             try:
-                out.append(self._join_one(item.cid, item.snapshot))
+                live = self._join_one(item.cid, item.snapshot)
             except ProtocolError as exc:
                 out.append(self._error(exc))
                 continue
-            ref = self._refs_by_cid[item.cid]
-            for refusal in await self.listeners.sync(ref, self.components[ref].instance):
-                out.append(self._error(refusal))
+            instance = live.instance
+            refusals = await self.listeners.sync(live.ref, instance)
+            patch = None
+            lost: list[str] = []
+            if instance.offsets:
+                lost = await self.listeners.recover(live.ref, instance)
+                error = await self._change(live, _no_change, None)
+                if error is None:
+                    live.html = live.next_html
+                    patch = self._patch(live, live.next_state)
+            out.append(encode(Joined(instance.id, live.ref, live.html, patch)))
+            for channel in lost:
+                message = f"events on {channel!r} were missed and are no longer in the history"
+                out.append(self._error(ProtocolError(c.ERR_HISTORY_LOST, message, cid=instance.id)))
+            out.extend(self._error(refusal) for refusal in refusals)
         return out
 
-    def _join_one(self, cid: str, wire: list[Any]) -> bytes:
+    def _join_one(self, cid: str, wire: list[Any]) -> Live:
         limit = self.live.limits.max_components_per_connection
         if cid not in self._refs_by_cid and len(self.components) >= limit:
             raise ProtocolError(
@@ -202,9 +219,10 @@ class LiveSession:
             self.components.pop(old_ref, None)
         ref = self._next_ref
         self._next_ref += 1
-        self.components[ref] = Live(ref, instance, html, snapshot.state, snapshot.issued_at)
+        live = Live(ref, instance, html, snapshot.state, snapshot.issued_at)
+        self.components[ref] = live
         self._refs_by_cid[cid] = ref
-        return encode(Joined(cid, ref, html, None))
+        return live
 
     # -- calls -----------------------------------------------------------------------
 
@@ -306,11 +324,16 @@ class LiveSession:
                 error = await self._change(live, change, None)
                 if error is DEFERRED:
                     continue
-                frame = error if error is not None else self._pushed(live)
+                frames = [error if error is not None else self._pushed(live)]
+                pending: list[PendingBroadcast] = []
                 if error is None:
-                    await self.listeners.sync(ref, live.instance)
-            if self.push is not None and frame is not None:
-                await self.push(frame)
+                    refusals = await self.listeners.sync(ref, live.instance)
+                    frames += [self._error(refusal) for refusal in refusals]
+                    pending, live.instance.pending_broadcasts = live.instance.pending_broadcasts, []
+            for frame in frames:
+                if self.push is not None and frame is not None:
+                    await self.push(frame)
+            await self._publish(pending)
 
     def _pushed(self, live: Live) -> bytes | None:
         live.pushed_at = self._loop_time()

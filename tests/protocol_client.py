@@ -78,6 +78,7 @@ class ProtocolClient:
             held = next(h for h in self.held.values() if h.cid == frame.cid)
             held.ref, held.html, held.seq = frame.ref, frame.html, 0
             self.by_ref[frame.ref] = held
+            self._patch(held, frame.patch)
         elif isinstance(frame, Reply):
             held = self.by_ref[frame.ref]
             held.renders.append(frame.render)
@@ -85,13 +86,17 @@ class ProtocolClient:
                 held.html = frame.render
             elif isinstance(frame.render, list):
                 held.html = apply_diff(held.html, frame.render)
-            if frame.patch is not None:
-                issued_at, ops, mac = frame.patch
-                apply_ops(held.snapshot[3], ops)
-                if issued_at is not None:
-                    held.snapshot[2] = issued_at
-                held.snapshot[4] = mac
+            self._patch(held, frame.patch)
         return frame
+
+    @staticmethod
+    def _patch(held: Held, patch: list[Any] | None) -> None:
+        if patch is not None:
+            issued_at, ops, mac = patch
+            apply_ops(held.snapshot[3], ops)
+            if issued_at is not None:
+                held.snapshot[2] = issued_at
+            held.snapshot[4] = mac
 
     async def send(self, data: bytes | str) -> Any:
         await self.ws.send(data)

@@ -39,7 +39,7 @@ def backend_for(url: str) -> BrokerBackend:
         return RedisBackend(
             urlunsplit(parts._replace(query=query)),
             history_size=history_size,
-            presence_ttl=float(ours.get("presence_ttl", 30)),
+            presence_ttl=float(ours.get("presence_ttl", 20)),
             publish_timeout=float(ours.get("publish_timeout", 2)),
             prefix=ours.get("prefix", "livepy:"),
         )

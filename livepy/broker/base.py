@@ -13,10 +13,12 @@ import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from livepy.protocol.errors import LivepyError
+
 __all__ = ["BrokerBackend", "BrokerError", "Deliver", "Delivery"]
 
 
-class BrokerError(Exception):
+class BrokerError(LivepyError):
     """The broker could not do what was asked (for example Redis is unreachable)."""
 
 

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import secrets
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
@@ -53,7 +54,7 @@ class RedisBackend(BrokerBackend):
         *,
         prefix: str = "livepy:",
         history_size: int = 100,
-        presence_ttl: float = 30.0,
+        presence_ttl: float = 20.0,
         publish_timeout: float = 2.0,
     ) -> None:
         self.url = url
@@ -176,7 +177,7 @@ class RedisBackend(BrokerBackend):
                 raise
             except (RedisError, OSError, BrokerError) as exc:
                 if not self._lost:
-                    logger.warning("event=broker_lost url=%s error=%s", self.url, exc)
+                    logger.warning("event=broker_lost url=%s error=%s", _redacted(self.url), exc)
                 self._lost = True
                 await asyncio.sleep(0.25)  # retry pacing while Redis is down
                 with contextlib.suppress(RedisError, OSError):
@@ -206,7 +207,9 @@ class RedisBackend(BrokerBackend):
 
     async def _recover(self) -> None:
         """After a reconnect: replay what each channel missed while the link was down."""
-        logger.info("event=broker_recovered url=%s channels=%d", self.url, len(self._channels))
+        logger.info(
+            "event=broker_recovered url=%s channels=%d", _redacted(self.url), len(self._channels)
+        )
         for channel in list(self._channels):
             epoch, last = self._last.get(channel, ("", 0))
             missed = await self.history(channel, epoch, str(last)) if epoch else None
@@ -273,6 +276,15 @@ class RedisBackend(BrokerBackend):
             with contextlib.suppress(RedisError, OSError):
                 await self._client.hdel(self._key("p", channel), *dead)
         return {_text(k): v for k, v in entries.items() if k.split(b":", 1)[0] in alive}
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _text(value: Any) -> str:

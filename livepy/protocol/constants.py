@@ -21,6 +21,7 @@ __all__ = [
     "ERR_CHANNEL_FORBIDDEN",
     "ERR_COMPONENT_ERROR",
     "ERR_FRAME_TOO_LARGE",
+    "ERR_HISTORY_LOST",
     "ERR_NOT_JOINED",
     "ERR_SNAPSHOT_EXPIRED",
     "ERR_SNAPSHOT_INVALID",
@@ -68,6 +69,7 @@ ERR_BAD_ARGUMENT = "bad_argument"
 ERR_BAD_UPDATE = "bad_update"
 ERR_COMPONENT_ERROR = "component_error"
 ERR_CHANNEL_FORBIDDEN = "channel_forbidden"
+ERR_HISTORY_LOST = "history_lost"
 
 # WebSocket close codes (4000-4999 is the application range).
 WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry

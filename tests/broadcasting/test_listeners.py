@@ -218,3 +218,57 @@ async def test_broadcast_crosses_processes_through_redis(
     finally:
         await live_one.broadcaster.stop()
         await live_two.broadcaster.stop()
+
+
+class Relay(Component):
+    template_source = "<div>{{ hops }}</div>"
+    hops: int = 0
+
+    @on("relay-in", "Ping")
+    def forward(self, data: dict[str, Any]) -> None:
+        self.hops += 1
+        self.broadcast("relay-out", "Pong", {"hops": self.hops})
+
+    @action
+    def send_garbage(self) -> None:
+        self.broadcast("relay-out", "Bad", {"when": object()})
+
+
+async def test_listener_broadcasts_are_sent_and_bad_data_is_refused(serve: ServeFactory) -> None:
+    live = LivePy(templates=[], secret_key="k")
+    page = live.env.from_string("<html><body>{{ livepy('relay') }}</body></html>")
+
+    async def home(request: Request) -> Response:
+        return Response(page.render(request=request), media_type="text/html")
+
+    app = Starlette(routes=[Route("/", home)])
+    live.install(app)
+    server = await serve(app)
+    heard: list[Any] = []
+    got = asyncio.Event()
+
+    async def listener(event: Any) -> None:
+        heard.append(event.data)
+        got.set()
+
+    await live.broadcaster.hub.listen("relay-out", listener)
+    async with connect(server.ws_url + "/livepy/ws") as ws:
+        client = ProtocolClient(ws)
+        await client.load(server.url + "/")
+        await client.join("relay")
+        await live.broadcast("relay-in", "Ping", {})
+        async with asyncio.timeout(5):
+            await got.wait()
+            await client.recv()
+        assert heard == [{"hops": 1}]
+        error = await client.call("relay", ("send_garbage", ()))
+        assert isinstance(error, ErrorFrame) and error.code == c.ERR_COMPONENT_ERROR
+        await nothing_pushed(client)  # and the connection is still here
+
+
+def test_redis_urls_are_redacted_in_logs() -> None:
+    from livepy.broker.redis import _redacted
+
+    assert _redacted("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
+    assert _redacted("redis://user:pw@host/0") == "redis://user:***@host/0"
+    assert _redacted("redis://host/0") == "redis://host/0"
