@@ -121,7 +121,8 @@ class Broadcaster:
 
     def remember_loop(self) -> None:
         """Note the server's event loop (called from it), for ``broadcast_sync`` from threads."""
-        self._loop = asyncio.get_running_loop()
+        with contextlib.suppress(RuntimeError):  # not in a loop (a sync test client)
+            self._loop = asyncio.get_running_loop()
 
     def watch_presence(self) -> None:
         """Start re-checking presence channels, so members of a dead process are seen to leave.

@@ -1,15 +1,26 @@
-"""The WebSocket endpoint: a thin pump between a socket and a LiveSession."""
+"""The WebSocket endpoint: a thin pump between a socket and a LiveSession.
+
+Around the pump: the Origin check (4403), connection limits (4429) and draining (1012), server
+heartbeats (a PING every ``heartbeat_interval``; 4408 after ``heartbeat_timeout`` of silence),
+structured logs and metrics.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepy.protocol import constants as c
-from livepy.protocol.frames import ErrorFrame, encode
+from livepy.protocol.frames import ErrorFrame, Ping, encode
 from livepy.session import LiveSession
+from livepy.transport.common import account_sent, client_address, log_refusal
+from livepy.transport.connections import Connection
+from livepy.transport.logfmt import log_event
 from livepy.transport.origin import origin_allowed
 
 if TYPE_CHECKING:
@@ -19,32 +30,155 @@ __all__ = ["websocket_endpoint"]
 
 logger = logging.getLogger("livepy.transport")
 
+PING_FRAME = encode(Ping())
+TRANSPORT = "ws"
+
+
+class _Pump:
+    """One accepted socket: serialized sends, the heartbeat watchdog, and a single close."""
+
+    def __init__(self, live: LivePy, websocket: WebSocket, conn: Connection) -> None:
+        self.live = live
+        self.websocket = websocket
+        self.conn = conn
+        self.lock = asyncio.Lock()
+        self.closed = False
+
+    async def send(self, data: bytes) -> bool:
+        async with self.lock:
+            if self.closed:
+                return False
+            await self.websocket.send_bytes(data)
+        self.conn.sent(len(data))
+        account_sent(self.live, TRANSPORT, data, self.conn.client)
+        return True
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self.conn.close_code is None:
+                self.conn.close_code, self.conn.close_reason = code, reason
+            # The peer may be gone already, or the server may be closing the socket itself.
+            with contextlib.suppress(OSError, RuntimeError, WebSocketDisconnect):
+                await self.websocket.close(code, reason)
+
+    async def watchdog(self) -> None:
+        """Send PINGs; close on a close request (draining) or after too long a silence."""
+        live, conn = self.live, self.conn
+        interval, timeout = live.heartbeat_interval, live.heartbeat_timeout
+        next_ping = time.monotonic() + interval
+        while True:
+            now = time.monotonic()
+            wake = min(next_ping, now + timeout - conn.idle_for())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(conn.close_requested.wait(), max(0.0, wake - now))
+            if conn.close_requested.is_set():
+                await self.close(conn.close_code or c.WS_CLOSE_SERVICE_RESTART, conn.close_reason)
+                return
+            now = time.monotonic()
+            silent = conn.idle_for()  # a slow action is not silence: PONGs wait unread
+            if silent >= timeout:
+                log_event(
+                    logger, logging.INFO, "heartbeat_timeout", transport=TRANSPORT,
+                    client=conn.client, conn=conn.id, silent_s=round(silent, 3),
+                )  # fmt: skip
+                await self.close(c.WS_CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout")
+                return
+            if now >= next_ping:
+                next_ping = now + interval
+                if not await self.send(PING_FRAME):
+                    return
+
 
 async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
+    ip, client = client_address(websocket)
+    if not live.websocket:
+        log_event(
+            logger, logging.INFO, "refused", transport=TRANSPORT, client=client,
+            reason="websocket_disabled", code=403,
+        )  # fmt: skip
+        await websocket.close()  # before accept: the upgrade is refused with HTTP 403
+        return
     origin = websocket.headers.get("origin")
-    client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
     await websocket.accept()
     if not origin_allowed(origin, websocket.headers.get("host"), live.allowed_origins):
-        logger.warning("refused socket from %s: origin %s is not allowed", client, origin)
+        log_event(
+            logger, logging.WARNING, "refused", transport=TRANSPORT, client=client,
+            reason="origin", origin=origin, code=c.WS_CLOSE_ORIGIN_REFUSED,
+        )  # fmt: skip
         await websocket.close(c.WS_CLOSE_ORIGIN_REFUSED, "origin not allowed")
         return
-    session = LiveSession(live, client=client)
+    refusal = live.connections.refusal(ip)
+    if refusal is not None:
+        log_refusal(live, TRANSPORT, client, refusal)
+        await websocket.close(refusal.code, refusal.message)
+        return
+    conn = Connection(TRANSPORT, ip, client)
+    live.connections.add(conn)
+    live.metrics.connection_opened(TRANSPORT)
+    log_event(logger, logging.INFO, "connect", transport=TRANSPORT, client=client, conn=conn.id)
+    session = LiveSession(live, client=client, user=await live.resolve_user(websocket))
     live.sessions.add(session)
-    logger.info("connect %s", client)
+    pump = _Pump(live, websocket, conn)
+    session.push = pump.send
+    watchdog = asyncio.create_task(pump.watchdog())
+    peer_code: int | None = None
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                peer_code = message.get("code")
                 break
             data = message.get("bytes")
+            size = len(data) if data is not None else len((message.get("text") or "").encode())
+            conn.received(size)
+            live.metrics.frame_received(TRANSPORT, size)
             if data is None:
                 frame = ErrorFrame(c.ERR_BAD_FRAME, "frames must be binary msgpack, not text")
-                await websocket.send_bytes(encode(frame))
+                await pump.send(encode(frame))
                 continue
-            for reply in await session.receive(data):
-                await websocket.send_bytes(reply)
-    except WebSocketDisconnect:
+            started = time.perf_counter()
+            conn.busy = True
+            try:
+                replies = await session.receive(data)
+            finally:
+                conn.busy = False
+                conn.last_received = time.monotonic()
+            live.metrics.observe_frame(TRANSPORT, time.perf_counter() - started)
+            for reply in replies:
+                if not await pump.send(reply):
+                    break
+            if pump.closed:
+                break
+    except (WebSocketDisconnect, OSError):
         pass
     finally:
+        watchdog.cancel()
+        try:
+            await watchdog
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
         live.sessions.discard(session)
-        logger.info("disconnect %s", client)
+        await session.close()
+        live.connections.discard(conn)
+        code = conn.close_code if conn.close_code is not None else peer_code
+        live.metrics.connection_closed(TRANSPORT, code)
+        log_event(
+            logger,
+            logging.INFO,
+            "disconnect",
+            transport=TRANSPORT,
+            client=client,
+            conn=conn.id,
+            code=code,
+            by="server" if conn.close_code is not None else "client",
+            duration_s=round(conn.duration, 3),
+            frames_in=conn.frames_in,
+            frames_out=conn.frames_out,
+            bytes_in=conn.bytes_in,
+            bytes_out=conn.bytes_out,
+        )

@@ -23,8 +23,8 @@ class Inbox:
         self.items.append(delivery)
         self.changed.set()
 
-    async def wait_for(self, count: int, timeout: float = 10) -> list[Delivery]:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, within: float = 10) -> list[Delivery]:
+        async with asyncio.timeout(within):
             while len(self.items) < count:
                 self.changed.clear()
                 await self.changed.wait()
@@ -160,8 +160,8 @@ async def test_dead_process_members_disappear(redis_server: RedisServer) -> None
         assert dying._heartbeat is not None
         dying._heartbeat.cancel()  # the process dies: its heartbeat stops
         async with asyncio.timeout(5):
-            while len(await alive.presence_members("presence-x")) != 1:
-                await asyncio.sleep(0.05)  # polling until the heartbeat key expires
+            while len(await alive.presence_members("presence-x")) != 1:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # Redis expires the key; there is no event to await
         assert list((await alive.presence_members("presence-x")).values()) == [b"me"]
     finally:
         await dying.stop()
@@ -198,7 +198,7 @@ async def test_redis_restart_fails_fast_then_recovers_without_loss(
                 except BrokerError:
                     await asyncio.sleep(0.05)  # polling until the publisher reconnects
         await publisher.publish("feed", b"after-2")
-        items = await inbox.wait_for(3, timeout=15)
+        items = await inbox.wait_for(3, within=15)
         assert [d.payload for d in items] == [b"before", b"after-1", b"after-2"]
     finally:
         await publisher.stop()
