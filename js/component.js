@@ -1,13 +1,22 @@
-// Client half of one server component: its latest snapshot and state, its sequence numbers,
-// and the ordered queue of work waiting to be sent.
+// Client half of one server component: its snapshot and state, its html as the server last sent
+// it, its ref and sequence numbers on the current connection, and the ordered queue of work
+// waiting to be sent.
 //
 // At most one CALL is in flight per component. Work arriving meanwhile is queued in order and
 // goes out as soon as the reply lands, so the server always sees input in the order it happened.
+// Nothing is sent before the component's JOINED arrives: CALLs need the ref it carries.
 
-import { ATTR_ID, ATTR_SNAPSHOT, DEFAULT_MAX_CALLS_PER_FRAME, FRAME_CALL } from "./constants.js";
+import {
+  ATTR_ID,
+  ATTR_SNAPSHOT,
+  DEFAULT_MAX_CALLS_PER_FRAME,
+  FRAME_CALL,
+  FRAME_RESYNC,
+} from "./constants.js";
+import { applyDiff } from "./diff.js";
 import { emitHook } from "./hooks.js";
 import { morph } from "./morph.js";
-import { fromBase64url, stateOf } from "./snapshot.js";
+import { decodeSnapshot, patchSnapshot } from "./snapshot.js";
 
 /** Actions fired within this window are sent as one CALL. */
 export const BATCH_MS = 5;
@@ -29,15 +38,6 @@ function newBatch() {
   return { updates, calls: [], waiters: [], targets: new Set(), scheduled: false };
 }
 
-function readState(snapshot, id) {
-  try {
-    return stateOf(snapshot);
-  } catch (err) {
-    console.warn(`livepy: cannot read the state of component ${id}`, err);
-    return {};
-  }
-}
-
 export class Component {
   /** `transport` provides send(frame) and isOpen(); `options.maxCalls` caps calls per frame. */
   constructor(el, transport, options = {}) {
@@ -45,18 +45,35 @@ export class Component {
     this.el = el;
     this.transport = transport;
     this.maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS_PER_FRAME;
-    this.snapshot = fromBase64url(el.getAttribute(ATTR_SNAPSHOT) ?? "");
-    this.state = readState(this.snapshot, this.id);
+    this.failure = null;
+    try {
+      this.snapshot = decodeSnapshot(el.getAttribute(ATTR_SNAPSHOT));
+    } catch (err) {
+      // Without a snapshot the server cannot rebuild the component: it stays a static page.
+      console.error(`livepy: component ${this.id} cannot join:`, err.message);
+      this.snapshot = null;
+      this.failure = new LivepyError("snapshot_invalid", err.message);
+    }
+    this.ref = null; // handle on the current connection, from JOINED
+    this.html = null; // root outerHTML as the server last sent it: the base of render diffs
+    this.resyncing = false; // a RESYNC is out: diffs are useless until the full html arrives
     this.seq = 0;
     this.renders = 0; // count of morphs, so directives can tell their DOM changes were reset
-    this.joined = false;
-    this.failure = null;
     this.inflight = null;
     this.queue = [];
     this.timer = null;
     // What the latest reply changed: the state before it and the updates it answered, so a
     // focused field can tell a deliberate server change from an echo of its own input.
     this.lastReply = null;
+  }
+
+  /** The component's state as of the latest snapshot (a plain object; never mutated). */
+  get state() {
+    return this.snapshot?.state ?? {};
+  }
+
+  get joined() {
+    return this.ref !== null;
   }
 
   /** Call an @action on the server; resolves with the reply's effects (or null). */
@@ -113,8 +130,9 @@ export class Component {
 
   lastBatch() {
     let batch = this.queue[this.queue.length - 1];
-    // A full batch is closed: later calls go out in the next frame, after its reply.
-    if (!batch || batch.calls.length >= this.maxCalls) {
+    // A full batch is closed: later calls go out in the next frame, after its reply. So is one
+    // that was sent already and waits to be sent again after a reconnect: it goes out unchanged.
+    if (!batch || batch.sent || batch.calls.length >= this.maxCalls) {
       batch = newBatch();
       this.queue.push(batch);
     }
@@ -128,14 +146,17 @@ export class Component {
     into.targets.add(target);
     into.scheduled = true;
     const done = new Promise((resolve, reject) => into.waiters.push({ resolve, reject }));
-    if (this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, BATCH_MS);
-    }
+    this.schedule();
     emitHook("busy", this);
     return done;
+  }
+
+  schedule() {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, BATCH_MS);
   }
 
   /** Send the oldest scheduled batch if nothing is in flight and the component is joined. */
@@ -144,16 +165,19 @@ export class Component {
     if (!batch?.scheduled || this.inflight || this.failure || !this.joined) return;
     if (!this.transport.isOpen()) return;
     this.queue.shift();
+    batch.sent = true;
     batch.seq = ++this.seq;
     this.inflight = batch;
-    this.transport.send([FRAME_CALL, this.id, batch.seq, batch.updates, batch.calls]);
+    this.transport.send([FRAME_CALL, this.ref, batch.seq, batch.updates, batch.calls]);
     emitHook("busy", this);
   }
 
-  /** A JOIN for this component is about to be sent: sequence numbers restart for the new join. */
+  /** A JOIN for this component is about to be sent: forget the old connection's ref. */
   rejoin() {
-    this.joined = false;
-    this.failure = null;
+    this.ref = null;
+    // A refused join may succeed on another connection (a process with the right key...).
+    if (this.snapshot !== null) this.failure = null;
+    this.resyncing = false;
     this.seq = 0;
     // The reply to the in-flight call is lost with the old socket, and the server rebuilds
     // from the snapshot we still hold, so the call is sent again, ahead of newer work.
@@ -163,21 +187,39 @@ export class Component {
     }
   }
 
-  onReply(seq, html, snapshot, effects) {
-    if (html !== null && html !== undefined) {
-      try {
-        this.el = morph(this.el, html);
-        this.renders++;
-      } catch (err) {
-        console.error(`livepy: cannot apply the new html of component ${this.id}`, err);
+  /**
+   * JOINED: the component's ref on this connection and its full html, the new diff base.
+   * Returns whether the DOM was morphed.
+   */
+  onJoined(ref, html, patch) {
+    const previous = this.state;
+    this.ref = ref;
+    this.seq = 0;
+    this.resyncing = false;
+    this.applyPatch(patch);
+    // After a reconnect the html is usually what we hold already: leaving the DOM alone then
+    // keeps everything typed meanwhile, even in fields no directive knows about.
+    const rendered = typeof html === "string" && html !== this.html && this.render(html);
+    // Model values typed while there was no connection (or before the first one) go now,
+    // rather than wait for the next action.
+    for (const batch of this.queue) {
+      if (!batch.scheduled && Object.keys(batch.updates).length > 0) {
+        batch.scheduled = true;
+        batch.targets.add("$sync");
       }
     }
+    this.lastReply = { previous, sent: null };
+    emitHook("updated", this);
+    if (this.queue.some((b) => b.scheduled)) this.schedule();
+    emitHook("busy", this);
+    return rendered;
+  }
+
+  /** A REPLY (to a CALL, a RESYNC, or a server push); returns whether the DOM was morphed. */
+  onReply(seq, render, patch, effects) {
     const previous = this.state;
-    if (snapshot instanceof Uint8Array) {
-      this.snapshot = snapshot;
-      this.state = readState(snapshot, this.id);
-    }
-    if (seq === 0) this.joined = true;
+    const rendered = this.applyRender(render);
+    this.applyPatch(patch);
     let done = null;
     if (this.inflight && seq === this.inflight.seq) {
       done = this.inflight;
@@ -192,6 +234,57 @@ export class Component {
     }
     this.flush();
     emitHook("busy", this);
+    return rendered;
+  }
+
+  /** A REPLY's render: nil (unchanged), the full html, or a diff against `this.html`. */
+  applyRender(render) {
+    if (render === null || render === undefined) return false;
+    if (typeof render === "string") {
+      this.resyncing = false;
+      return this.render(render);
+    }
+    if (this.resyncing) return false; // built on html we know is wrong; the full html is coming
+    let html;
+    try {
+      if (this.html === null) throw new Error("no html to apply a diff to");
+      html = applyDiff(this.html, render);
+    } catch (err) {
+      console.warn(`livepy: component ${this.id}: ${err.message}; asking for the full html`);
+      this.resync();
+      return false;
+    }
+    return this.render(html);
+  }
+
+  render(html) {
+    this.html = html;
+    try {
+      this.el = morph(this.el, html);
+      this.renders++;
+      return true;
+    } catch (err) {
+      console.error(`livepy: cannot apply the new html of component ${this.id}`, err);
+      return false;
+    }
+  }
+
+  /** Apply a snap_patch; one that cannot be applied keeps the last good snapshot and resyncs. */
+  applyPatch(patch) {
+    if (patch === null || patch === undefined || this.snapshot === null) return;
+    try {
+      this.snapshot = patchSnapshot(this.snapshot, patch);
+    } catch (err) {
+      console.error(`livepy: component ${this.id}: refused a state patch:`, err.message);
+      this.resync();
+    }
+  }
+
+  /** Ask the server for the full html (and state): our copy is not what the server holds. */
+  resync() {
+    if (this.resyncing || !this.joined) return;
+    this.resyncing = true;
+    this.transport.send([FRAME_RESYNC, this.ref]);
   }
 
   onError(error, seq) {

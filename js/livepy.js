@@ -1,23 +1,38 @@
 // livepy browser runtime, entry point: finds the page's components, installs the directives,
-// opens the socket, joins, and routes server frames to components. Exposes window.livepy.
+// opens the connection, joins, and routes server frames to components. Exposes window.livepy.
+//
+// The connection is a WebSocket (socket.js) unless the page asks for HTTP (`config.transport ===
+// "http"`) or `config.ws_attempts` WebSocket attempts in a row failed before any WebSocket ever
+// opened on this page (a proxy that blocks WebSockets); then http.js is loaded and used instead.
 
 import {
   ATTR_ID,
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_ERROR,
   FRAME_JOIN,
+  FRAME_JOINED,
+  FRAME_PING,
   FRAME_PONG,
   FRAME_REPLY,
 } from "./constants.js";
+import { encode } from "./codec.js";
 import { Component, LivepyError } from "./component.js";
 import { installDirectives } from "./directives/index.js";
 import { emitHook } from "./hooks.js";
 import { reportError } from "./overlay.js";
 import { components } from "./registry.js";
+import { snapshotWire } from "./snapshot.js";
 import { Socket } from "./socket.js";
 
+export const DEFAULT_WS_ATTEMPTS = 3;
+
 const config = { ws: "/livepy/ws", debug: false };
-let socket = null;
+let connection = null; // the current transport: a Socket or an HttpTransport
+let open = false;
+let everOpened = false;
+let wsOpened = false; // a WebSocket opened at least once: WebSockets work here
+let wsFailures = 0; // WebSocket attempts in a row that never opened
+const byRef = new Map(); // ref -> Component, for the current connection
 
 function readConfig() {
   const el = document.getElementById("livepy-config");
@@ -29,33 +44,33 @@ function readConfig() {
   }
 }
 
-function socketUrl(path) {
-  if (/^wss?:\/\//.test(path)) return path;
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
+function announce(name, detail = null) {
+  window.dispatchEvent(new CustomEvent(name, { detail }));
 }
 
 const transport = {
-  send: (frame) => socket?.send(frame) ?? false,
-  isOpen: () => socket?.isOpen() ?? false,
+  send: (frame) => (open && connection?.send(frame)) ?? false,
+  isOpen: () => open && (connection?.isOpen() ?? false),
 };
 
 /** Join `list` (Components), in as many JOIN frames as the frame size limit needs. */
 function join(list) {
+  list = list.filter((component) => component.snapshot !== null);
   if (!transport.isOpen() || list.length === 0) return;
-  const limit = (config.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES) - 64;
+  const limit = (config.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES) - 16;
   let entries = [];
   let size = 0;
   for (const component of list) {
+    if (component.ref !== null) byRef.delete(component.ref);
     component.rejoin();
-    // bytes of the snapshot and id plus a few bytes of msgpack headers
-    const cost = component.snapshot.length + component.id.length * 3 + 16;
+    const entry = [component.id, snapshotWire(component.snapshot)];
+    const cost = encode(entry).length;
     if (entries.length > 0 && size + cost > limit) {
       transport.send([FRAME_JOIN, entries]);
       entries = [];
       size = 0;
     }
-    entries.push([component.id, component.snapshot]);
+    entries.push(entry);
     size += cost;
   }
   transport.send([FRAME_JOIN, entries]);
@@ -63,7 +78,7 @@ function join(list) {
 
 /**
  * Sync the registry with the page: components added by a morph are created (and joined when
- * the socket is open), roots that moved are rebound, and removed ones are dropped.
+ * the connection is open), roots that moved are rebound, and removed ones are dropped.
  */
 export function discover() {
   const found = [];
@@ -85,6 +100,7 @@ export function discover() {
   for (const [id, component] of components) {
     if (!seen.has(id)) {
       components.delete(id);
+      if (component.ref !== null) byRef.delete(component.ref);
       component.destroy();
     }
   }
@@ -95,11 +111,16 @@ export function discover() {
 function onFrame(frame) {
   const [type] = frame;
   if (type === FRAME_REPLY) {
-    const [, cid, seq, html, snapshot, effects] = frame;
-    const component = components.get(String(cid));
+    const [, ref, seq, render, patch, effects] = frame;
+    const component = byRef.get(ref);
     if (!component) return;
-    component.onReply(seq, html ?? null, snapshot, effects ?? null);
-    if (html !== null && html !== undefined) discover();
+    if (component.onReply(seq, render ?? null, patch ?? null, effects ?? null)) discover();
+  } else if (type === FRAME_JOINED) {
+    const [, cid, ref, html, patch] = frame;
+    const component = components.get(String(cid));
+    if (!component || !Number.isInteger(ref)) return;
+    byRef.set(ref, component);
+    if (component.onJoined(ref, html, patch ?? null)) discover();
   } else if (type === FRAME_ERROR) {
     const [, code, message, cid = null, seq = null, detail = null] = frame;
     const component = cid === null ? null : (components.get(String(cid)) ?? null);
@@ -108,24 +129,79 @@ function onFrame(frame) {
     if (component) component.onError(error, seq);
     // An error the server could not tie to a component most likely answers a frame we just sent.
     else if (cid === null) components.forEach((c) => c.abortInflight(error));
+  } else if (type === FRAME_PING) {
+    transport.send([FRAME_PONG]); // transports that pass heartbeats through
   } else if (type !== FRAME_PONG) {
     console.warn("livepy: ignored a frame of unknown type", type);
   }
 }
 
 function onOpen() {
+  open = true;
+  if (connection instanceof Socket) {
+    wsOpened = true;
+    wsFailures = 0;
+  }
+  byRef.clear();
   emitHook("status", true);
+  announce(everOpened ? "lp:reconnected" : "lp:connected");
+  everOpened = true;
+  // Every component joins again with its latest snapshot; refs and sequence numbers restart.
   join([...components.values()]);
 }
 
-export function start() {
-  if (socket) return;
+/** `info`: {code} of the close, when the transport knows it. */
+function onDown(info = {}) {
+  const wasOpen = open;
+  open = false;
+  byRef.clear();
+  emitHook("status", false);
+  if (wasOpen) announce("lp:disconnected", { code: info?.code ?? null });
+  if (!wasOpen && connection instanceof Socket && !wsOpened) {
+    wsFailures++;
+    if (wsFailures >= (config.ws_attempts ?? DEFAULT_WS_ATTEMPTS)) fallBackToHttp();
+  }
+}
+
+const handlers = { onOpen, onFrame, onDown };
+
+let fallingBack = false;
+
+async function fallBackToHttp() {
+  if (fallingBack) return;
+  fallingBack = true;
+  connection?.close(); // no more WebSocket attempts while http.js loads
+  let next;
+  try {
+    const { HttpTransport } = await import("./http.js");
+    next = new HttpTransport(config, handlers);
+  } catch (err) {
+    console.error("livepy: the HTTP transport cannot load; staying on WebSockets", err);
+    next = new Socket(config, handlers);
+  }
+  if (connection && !(next instanceof Socket)) {
+    console.warn("livepy: WebSockets do not connect here; switching to HTTP");
+  }
+  useConnection(next);
+}
+
+function useConnection(next) {
+  const previous = connection;
+  connection = next;
+  previous?.close();
+  connection.connect();
+}
+
+let started = false;
+
+export async function start() {
+  if (started) return;
+  started = true;
   readConfig();
   installDirectives();
-  const onDown = () => emitHook("status", false);
-  socket = new Socket(socketUrl(config.ws), { onOpen, onFrame, onDown });
   discover();
-  socket.connect();
+  if (config.transport === "http") await fallBackToHttp();
+  else useConnection(new Socket(config, handlers));
 }
 
 window.livepy = {
@@ -135,6 +211,15 @@ window.livepy = {
   find: (id) => components.get(String(id)) ?? null,
   get connected() {
     return transport.isOpen();
+  },
+  /** The current transport object (a Socket or an HttpTransport), for debugging and tests. */
+  get _connection() {
+    return connection;
+  },
+  /** The transport in use: "websocket" or "http" (null before start). */
+  get transport() {
+    if (!connection) return null;
+    return connection instanceof Socket ? "websocket" : "http";
   },
   discover,
 };

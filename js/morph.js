@@ -62,10 +62,26 @@ function morphElement(from, to, active, isRoot) {
   const ignore = directiveOf(from, "lp-ignore");
   if (ignore && !ignore.modifiers.includes("self")) return;
   const focused = from === active;
+  // Live form state follows the markup only where the server changed the markup for it, so
+  // what the user typed or ticked survives renders that did not touch that field.
+  const formChanged = !focused && formMarkupOf(from) !== formMarkupOf(to);
   if (!ignore) syncAttributes(from, to, focused);
   // A focused textarea's text children are its default value: leave what the user types alone.
   if (!(focused && from.nodeName === "TEXTAREA")) morphChildren(from, to, active);
-  if (!focused) syncFormState(from, to);
+  if (formChanged) syncFormState(from, to);
+}
+
+// The markup that sets a form field's initial state (null for other elements).
+function formMarkupOf(el) {
+  if (el.nodeName === "INPUT") {
+    return `${el.getAttribute("type")}|${el.getAttribute("value")}|${el.hasAttribute("checked")}`;
+  }
+  if (el.nodeName === "TEXTAREA") return el.textContent;
+  if (el.nodeName === "SELECT") {
+    const options = [...el.querySelectorAll("option")];
+    return options.map((o) => `${o.value}${o.hasAttribute("selected") ? "*" : ""}`).join("\n");
+  }
+  return null;
 }
 
 function setAttribute(el, attr) {
@@ -93,6 +109,7 @@ function syncAttributes(from, to, focused) {
 }
 
 // Live form state (.value, .checked, selection) is not an attribute: set it from the new markup.
+// Only called when that markup changed (see formMarkupOf).
 function syncFormState(from, to) {
   if (from.nodeName === "INPUT") {
     if (from.type === "checkbox" || from.type === "radio") {

@@ -1,6 +1,6 @@
 """The runtime (livepy.js, socket, component, directives) against a scripted fake server.
 
-The fake speaks the wire protocol from tests/js/conftest.py; each test reads the frames the
+The fake (tests/js/js_fake.py) speaks the wire protocol; each test reads the frames the
 browser sends and decides when and how to answer.
 """
 
@@ -16,60 +16,15 @@ from tests.js.js_fake import (
     FRAME_JOIN,
     FRAME_PING,
     FRAME_PONG,
-    Conn,
     FakeLive,
-    b64url,
+    counter,
+    open_page,
     page_html,
     snapshot,
+    snapshot_attr,
 )
 
 pytestmark = pytest.mark.browser
-
-RECORD_EVENTS = """
-window.__events = [];
-for (const name of ["lp:connected", "lp:disconnected", "lp:reconnected", "lp:error"]) {
-  window.addEventListener(name, (e) => window.__events.push([name, e.detail ?? null]));
-}
-"""
-
-COUNTER = """
-<div lp-id="c1" lp-snapshot="{snap}">
-  <span id="count">{count}</span>
-  <button id="inc" lp-click="increment">+</button>
-  <button id="inc5" lp-click.prevent="increment(5)">+5</button>
-  <button id="set" lp-click="$set('name', 'Set by click')">set</button>
-  <button id="refresh" lp-click="$refresh">refresh</button>
-  <button id="save" lp-click="save" lp-loading.attr="disabled" lp-target="save">save</button>
-  <input id="name" lp-model="name">
-  <input id="search" lp-model.live="search">
-  <input id="todo" lp-keydown.enter="add">
-  <span id="spin" lp-loading>working</span>
-  <span id="fade" lp-loading.class="faded busy">fade</span>
-  <span id="off" lp-offline.flex>offline</span>
-  <span id="slow" lp-loading.delay.block>slow</span>
-  <input id="bio" lp-model.blur="bio">
-</div>
-"""
-
-
-def counter(count: int = 0, **extra: Any) -> tuple[str, dict[str, Any]]:
-    state = {"count": count, "name": "", "search": "", **extra}
-    return COUNTER.format(snap=b64url(snapshot("c1", state)), count=count), state
-
-
-async def open_page(page: Any, live: FakeLive, body: str, *, debug: bool = False) -> Conn:
-    """Load a page with `body`, accept its socket and answer its JOIN."""
-    live.pages["/p"] = page_html(body, debug=debug)
-    await page.add_init_script(RECORD_EVENTS)
-    await page.goto(live.url + "/p")
-    conn = await live.accept()
-    join = await conn.recv_type(FRAME_JOIN)
-    for cid, snap in join[1]:
-        await conn.send([3, cid, 0, None, snap, None])
-    await page.wait_for_function(
-        "ids => ids.every((id) => window.livepy.find(id)?.joined)", arg=[cid for cid, _ in join[1]]
-    )
-    return conn
 
 
 async def test_join_sends_every_component_with_its_snapshot(page: Any, live: FakeLive) -> None:
@@ -87,7 +42,7 @@ async def test_click_sends_a_call_and_the_reply_morphs(page: Any, live: FakeLive
     html, _ = counter()
     conn = await open_page(page, live, html)
     await page.click("#inc5")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", [5]]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {}, [["increment", [5]]]]
     new_html, state = counter(5)
     await conn.reply("c1", 1, state, html=new_html)
     await page.wait_for_function("document.querySelector('#count').textContent === '5'")
@@ -100,7 +55,7 @@ async def test_same_tick_actions_are_batched(page: Any, live: FakeLive) -> None:
     await page.evaluate(
         "document.querySelector('#inc').click(); document.querySelector('#inc5').click()"
     )
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", []], ["increment", [5]]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {}, [["increment", []], ["increment", [5]]]]
 
 
 async def test_input_during_a_call_waits_and_keeps_its_order(page: Any, live: FakeLive) -> None:
@@ -119,7 +74,7 @@ async def test_input_during_a_call_waits_and_keeps_its_order(page: Any, live: Fa
     await conn.reply("c1", 1, state)
     assert await conn.recv() == [
         FRAME_CALL,
-        "c1",
+        1,
         2,
         {},
         [["increment", [5]], ["save", []], ["increment", []]],
@@ -132,7 +87,7 @@ async def test_call_promise_resolves_with_effects(page: Any, live: FakeLive) -> 
     await page.evaluate(
         "() => { window.__done = window.livepy.find('c1').call('increment', 2, 'x'); }"
     )
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["increment", [2, "x"]]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {}, [["increment", [2, "x"]]]]
     await conn.reply("c1", 1, state, effects={"dispatch": [["saved", {"id": 1}]]})
     assert await page.evaluate("window.__done") == {"dispatch": [["saved", {"id": 1}]]}
 
@@ -141,10 +96,10 @@ async def test_magic_set_and_refresh(page: Any, live: FakeLive) -> None:
     html, state = counter()
     conn = await open_page(page, live, html)
     await page.click("#set")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Set by click"}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"name": "Set by click"}, []]
     await conn.reply("c1", 1, {**state, "name": "Set by click"})
     await page.click("#refresh")
-    assert await conn.recv() == [FRAME_CALL, "c1", 2, {}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 2, {}, []]
 
 
 async def test_model_default_sends_on_change(page: Any, live: FakeLive) -> None:
@@ -154,7 +109,7 @@ async def test_model_default_sends_on_change(page: Any, live: FakeLive) -> None:
     await page.wait_for_function("window.livepy.find('c1').unsentValue('name').value === 'Ada'")
     assert conn.frames.empty()  # typing alone sends nothing
     await page.dispatch_event("#name", "change")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Ada"}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"name": "Ada"}, []]
 
 
 async def test_unsent_model_values_ride_along(page: Any, live: FakeLive) -> None:
@@ -163,14 +118,14 @@ async def test_unsent_model_values_ride_along(page: Any, live: FakeLive) -> None
     await page.fill("#name", "Grace")
     # a click that does not move focus, so no change event commits the field first
     await page.evaluate("document.querySelector('#inc').click()")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"name": "Grace"}, [["increment", []]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"name": "Grace"}, [["increment", []]]]
 
 
 async def test_model_live_is_debounced(page: Any, live: FakeLive) -> None:
     html, _ = counter()
     conn = await open_page(page, live, html)
     await page.locator("#search").press_sequentially("abc")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"search": "abc"}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"search": "abc"}, []]
 
 
 async def test_model_values_follow_the_state(page: Any, live: FakeLive) -> None:
@@ -181,14 +136,14 @@ async def test_model_values_follow_the_state(page: Any, live: FakeLive) -> None:
     # The user types in a focused field; a click sends the value along with an action...
     await page.fill("#search", "typed")
     await page.evaluate("document.querySelector('#inc').click()")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"search": "typed"}, [["increment", []]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"search": "typed"}, [["increment", []]]]
     # ...and keeps typing before the reply: even a value the server changed must not win now.
     await page.locator("#search").press_sequentially(" more")
     await conn.reply("c1", 1, {**state, "name": "From server", "search": "TYPED"})
     await page.wait_for_function("document.querySelector('#name').value === 'From server'")
     assert await page.input_value("#search") == "typed more"
     # Once the typing is sent, a value the server changes on purpose reaches the focused field.
-    assert await conn.recv() == [FRAME_CALL, "c1", 2, {"search": "typed more"}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 2, {"search": "typed more"}, []]
     await conn.reply("c1", 2, {**state, "search": ""})
     await page.wait_for_function("document.querySelector('#search').value === ''")
     assert await page.evaluate("document.activeElement.id") == "search"
@@ -289,7 +244,7 @@ async def test_model_blur_sends_when_the_field_loses_focus(page: Any, live: Fake
     await page.wait_for_function("window.livepy.find('c1').unsentValue('bio').value === 'Hi'")
     assert await page.evaluate("window.livepy.find('c1').busy") is False
     await page.focus("#name")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {"bio": "Hi"}, []]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"bio": "Hi"}, []]
 
 
 async def test_keydown_enter(page: Any, live: FakeLive) -> None:
@@ -301,7 +256,7 @@ async def test_keydown_enter(page: Any, live: FakeLive) -> None:
     await page.focus("#todo")
     assert await page.evaluate("window.livepy.find('c1').busy") is False
     await page.keyboard.press("Enter")
-    assert await conn.recv() == [FRAME_CALL, "c1", 1, {}, [["add", []]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {}, [["add", []]]]
 
 
 async def test_keydown_modifier_matching(blank: Any) -> None:
@@ -332,11 +287,11 @@ async def test_submit_calls_the_action_with_model_values(page: Any, live: FakeLi
     body = (
         '<form lp-id="f1" lp-snapshot="{snap}" lp-submit="save(1)">'
         '<input id="title" lp-model="title"><button id="go">go</button></form>'
-    ).format(snap=b64url(snapshot("f1", {"title": ""})))
+    ).format(snap=snapshot_attr("f1", {"title": ""}))
     conn = await open_page(page, live, body)
     await page.fill("#title", "Hello")
     await page.press("#title", "Enter")
-    assert await conn.recv() == [FRAME_CALL, "f1", 1, {"title": "Hello"}, [["save", [1]]]]
+    assert await conn.recv() == [FRAME_CALL, 1, 1, {"title": "Hello"}, [["save", [1]]]]
     assert page.url.endswith("/p")
 
 
@@ -425,31 +380,33 @@ async def test_reconnect_rejoins_with_the_latest_snapshot_and_replays(
     await page.evaluate("document.querySelector('#inc5').click()")  # queued while offline
     conn2 = await live.accept()
     assert await conn2.recv() == [FRAME_JOIN, [["c1", snapshot("c1", newer)]]]
-    await conn2.reply("c1", 0, newer)
+    conn2.refs["c1"] = 6  # another process hands out other refs
+    await conn2.joined("c1", await page.evaluate("window.livepy.find('c1').html"), newer)
     # the lost call first, then what was queued; sequence numbers restart with the join
-    assert await conn2.recv() == [FRAME_CALL, "c1", 1, {}, [["save", []]]]
+    assert await conn2.recv() == [FRAME_CALL, 6, 1, {}, [["save", []]]]
     await conn2.reply("c1", 1, newer, effects="ok")
     assert await page.evaluate("window.__lost") == "ok"
-    assert await conn2.recv() == [FRAME_CALL, "c1", 2, {}, [["increment", [5]]]]
+    assert await conn2.recv() == [FRAME_CALL, 6, 2, {}, [["increment", [5]]]]
     names = await page.evaluate("window.__events.map(([n]) => n)")
     assert names == ["lp:connected", "lp:disconnected", "lp:reconnected"]
     assert await page.evaluate("getComputedStyle(document.querySelector('#off')).display") == "none"
 
 
 async def test_components_added_by_a_morph_are_joined(page: Any, live: FakeLive) -> None:
-    snap = b64url(snapshot("p1", {}))
+    snap = snapshot_attr("p1", {})
     conn = await open_page(
         page, live, f'<div lp-id="p1" lp-snapshot="{snap}"><b lp-click="more">more</b></div>'
     )
     await page.click("b")
     await conn.recv()
     child_snap = snapshot("k1", {"n": 1})
-    child = f'<div lp-id="k1" lp-snapshot="{b64url(child_snap)}"><i lp-click="bump">child</i></div>'
+    child_attr = snapshot_attr("k1", {"n": 1})
+    child = f'<div lp-id="k1" lp-snapshot="{child_attr}"><i lp-click="bump">child</i></div>'
     await conn.reply("p1", 1, {}, html=f'<div lp-id="p1"><b lp-click="more">more</b>{child}</div>')
     assert await conn.recv() == [FRAME_JOIN, [["k1", child_snap]]]
-    await conn.send([3, "k1", 0, None, child_snap, None])
+    assert await conn.joined("k1", child, {"n": 1}) == 2
     await page.click("i")
-    assert await conn.recv() == [FRAME_CALL, "k1", 1, {}, [["bump", []]]]
+    assert await conn.recv() == [FRAME_CALL, 2, 1, {}, [["bump", []]]]
     # removing it from the parent drops it from the registry
     await conn.reply("p1", 2, {}, html='<div lp-id="p1"><b lp-click="more">more</b></div>')
     await page.wait_for_function("window.livepy.find('k1') === null")
