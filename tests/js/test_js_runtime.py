@@ -372,11 +372,22 @@ async def test_reconnect_rejoins_with_the_latest_snapshot_and_replays(
     # a call goes out and the socket dies before its reply
     await page.evaluate("() => { window.__lost = window.livepy.find('c1').call('save'); }")
     assert (await conn.recv())[4] == [["save", []]]
+    # Record that the offline banner showed: the runtime may reconnect (and hide it again)
+    # before this test gets to look, since the fake server completes handshakes by itself.
+    await page.evaluate(
+        """() => {
+          const off = document.querySelector('#off');
+          window.__offSeen = false;
+          const seen = () => {
+            if (getComputedStyle(off).display === 'flex') window.__offSeen = true;
+          };
+          new MutationObserver(seen).observe(off, { attributes: true });
+          window.addEventListener('lp:disconnected', seen);
+        }"""
+    )
     await conn.close()
     await page.wait_for_function("window.__events.some(([n]) => n === 'lp:disconnected')")
-    await page.wait_for_function(
-        "getComputedStyle(document.querySelector('#off')).display === 'flex'"
-    )
+    await page.wait_for_function("window.__offSeen === true")
     await page.evaluate("document.querySelector('#inc5').click()")  # queued while offline
     conn2 = await live.accept()
     assert await conn2.recv() == [FRAME_JOIN, [["c1", snapshot("c1", newer)]]]
