@@ -29,12 +29,54 @@ _TAG = re.compile(
 _RAW_END = {tag: re.compile(rf"</{tag}\s*>", re.I) for tag in _RAW_TEXT}
 
 
+_NEEDS_FULL_SCAN = re.compile(r"<(?:!--|(?:script|style|textarea|title)\b)", re.I)
+_TAG_SKELETON = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+
+
 def tag_root(html: str, attributes: dict[str, str], *, component: str, template: str) -> str:
     """Return ``html`` with ``attributes`` added to its single root element.
 
     Raises RenderError naming the component and template when there is not exactly
     one root element.
     """
+    if _NEEDS_FULL_SCAN.search(html) is None:
+        insert_at = _single_root_fast(html)
+        if insert_at is not None:
+            extra = "".join(
+                f' {name}="{escape(value, quote=True)}"' for name, value in attributes.items()
+            )
+            return html[:insert_at] + extra + html[insert_at:]
+    return _tag_root_scan(html, attributes, component=component, template=template)
+
+
+def _single_root_fast(html: str) -> int | None:
+    """Where the root's tag name ends, when html is plainly one element; None to look closer.
+
+    Without comments or raw-text elements, the tag skeleton (found by one C-speed regex)
+    tells it: the depth returns to zero only after the last tag, and nothing but white
+    space lies outside.
+    """
+    tags = _TAG_SKELETON.findall(html)
+    if not tags:
+        return None
+    depth = 0
+    last = len(tags) - 1
+    for index, (closing, name, self_closing) in enumerate(tags):
+        if closing:
+            depth -= 1
+        elif not self_closing and name.lower() not in _VOID:
+            depth += 1
+        if depth <= 0 and index != last:
+            return None  # a second root, a stray close tag, or text: let the full scan say
+    if depth != 0:
+        return None
+    first = _TAG_SKELETON.search(html)
+    if first is None or html[: first.start()].strip() or not html.rstrip().endswith(">"):
+        return None  # text before the root, or after it
+    return first.start(2) + len(first.group(2))
+
+
+def _tag_root_scan(html: str, attributes: dict[str, str], *, component: str, template: str) -> str:
     depth = roots = 0
     insert_at = -1
     stray = ""

@@ -61,3 +61,21 @@ def test_quoted_angle_brackets_raw_text_and_self_closing() -> None:
 def test_more_shapes_that_are_not_one_root(html: str) -> None:
     with pytest.raises(RenderError):
         tag(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div><p>a</p><br><img src='x/'><x-y/></div>",
+        "<div title='a>b'><span>1</span></div>",
+        "\n  <ul>\n<li>1</li>\n<li>2</li>\n</ul>\n",
+        "<div><!-- c --><script>if (a < b) {}</script></div>",
+    ],
+)
+def test_fast_and_full_scans_agree(html: str) -> None:
+    from livepy.render.tagging import _tag_root_scan
+
+    attrs = {"lp-id": "abc"}
+    assert tag_root(html, attrs, component="c", template="t") == _tag_root_scan(
+        html, attrs, component="c", template="t"
+    )
