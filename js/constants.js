@@ -22,6 +22,7 @@ export const ERR_BAD_UPDATE = "bad_update";
 export const ERR_COMPONENT_ERROR = "component_error";
 export const ERR_CHANNEL_FORBIDDEN = "channel_forbidden";
 export const ERR_HISTORY_LOST = "history_lost";
+export const ERR_LOCKED_FIELD = "locked_field";
 export const WS_CLOSE_ORIGIN_REFUSED = 4403;
 export const WS_CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export const WS_CLOSE_HEARTBEAT_TIMEOUT = 4408;

@@ -14,6 +14,8 @@ from livepy.exceptions import (
     RenderError,
     UnknownComponentError,
 )
+from livepy.features.computed import computed
+from livepy.features.locked import Locked
 
 __version__ = "0.1.0"
 
@@ -25,11 +27,13 @@ __all__ = [
     "Limits",
     "LivePy",
     "LivepyError",
+    "Locked",
     "ProtocolError",
     "RenderError",
     "UnknownComponentError",
     "__version__",
     "action",
+    "computed",
     "on",
     "on_notification",
     "on_presence",

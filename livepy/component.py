@@ -9,15 +9,17 @@ this module does I/O; the runtime drives instances through the methods below.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
-from livepy import registry
-from livepy.convert import ConversionError, check_supported, convert, dump
+from livepy import features, registry
+from livepy.convert import ConversionError, check_supported, convert, dump, unwrap
 from livepy.exceptions import ComponentDefinitionError
+from livepy.features.lifecycle import HOOK_METHODS
 
 if TYPE_CHECKING:
     from livepy.broadcasting import PendingBroadcast
@@ -28,7 +30,9 @@ PRESENCE_HOOKS = ("here", "joining", "leaving")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_RESERVED = frozenset({"id", "name", "template", "template_source", "children", "broadcast"})
+_RESERVED = frozenset(
+    {"id", "name", "template", "template_source", "children", "broadcast", "validate", "forget"}
+)
 # Where a parent's snapshot records its children: not an identifier, so never a field name.
 CHILDREN_KEY = "$children"
 # Where the last broadcast offset applied per channel is kept, to recover missed events.
@@ -102,8 +106,9 @@ def on_notification(event: str) -> Callable[[F], F]:
 @dataclass(frozen=True, slots=True)
 class StateField:
     name: str
-    annotation: Any
+    annotation: Any  # with any Annotated[...] wrapper removed
     default: Any  # _MISSING when the field is required
+    metadata: tuple[Any, ...] = ()  # the Annotated extras: LOCKED, validation rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,7 @@ class Component:
             )
         cls.__state_fields__ = _collect_state(cls)
         cls.__actions__ = _collect_actions(cls)
+        features.define(cls)
         registry.register(cls)
 
     def __init__(self) -> None:
@@ -168,7 +174,24 @@ class Component:
                 )
             setattr(self, key, convert(value, state_field.annotation, key))
 
+    def validate(self, *fields: str) -> None:
+        """Check the validation rules of ``fields`` (all by default); see features.validation."""
+        from livepy.features.validation import validate
+
+        validate(self, *fields)
+
+    def forget(self, *names: str) -> None:
+        """Drop cached ``@computed`` values: the named ones, or all of them."""
+        from livepy.features.computed import forget
+
+        forget(self, *names)
+
     # -- state <-> wire ------------------------------------------------------------
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """``dump_state`` for a snapshot the browser will hold: runs ``dehydrate`` first."""
+        features.dehydrate(self)
+        return self.dump_state()
 
     def dump_state(self) -> dict[str, Any]:
         """The state as plain wire data. Raises TypeError naming a bad attribute."""
@@ -198,21 +221,52 @@ class Component:
         self.children = {key: (child[0], child[1], child[2]) for key, child in children.items()}
 
     def set_field(self, name: str, value: Any) -> None:
-        """Apply one model update from the client: only declared state, converted to its type."""
-        state_field = self.__state_fields__.get(name)
+        """Apply one model update from the client: only declared state, converted to its type,
+        through the features' ``guard_update``, ``updating`` and ``updated`` hooks.
+
+        ``name`` may reach into a dataclass field (``"form.email"``): the update converts
+        to that attribute's type and sets only it."""
+        head, _, rest = name.partition(".")
+        state_field = self.__state_fields__.get(head)
         if state_field is None:
-            raise ConversionError(f"{type(self).__name__} has no state field {name!r}")
-        setattr(self, name, convert(value, state_field.annotation, name))
+            raise ConversionError(f"{type(self).__name__} has no state field {head!r}")
+        features.guard_update(self, name)
+        target: Any = self
+        attribute, annotation = head, state_field.annotation
+        if rest:
+            target, attribute, annotation = _reach(self, head, state_field.annotation, rest)
+        converted = convert(value, annotation, name)
+        features.updating(self, name, converted)
+        setattr(target, attribute, converted)
+        features.updated(self, name, converted)
 
     def template_context(self) -> dict[str, Any]:
         context = {name: getattr(self, name, None) for name in self.__state_fields__}
         context["this"] = self
+        features.context(self, context)
         return context
+
+
+def _reach(instance: Component, head: str, annotation: Any, rest: str) -> tuple[Any, str, Any]:
+    """The object, attribute and annotation a dotted update path names inside a dataclass."""
+    target: Any = getattr(instance, head)
+    where = head
+    parts = rest.split(".")
+    for index, part in enumerate(parts):
+        if not (dataclasses.is_dataclass(target) and dataclasses.is_dataclass(annotation)):
+            raise ConversionError(f"{where} has no field {part!r} that can be updated")
+        hints = typing.get_type_hints(annotation)
+        if part not in hints or part.startswith("_"):
+            raise ConversionError(f"{where} has no field {part!r}")
+        if index == len(parts) - 1:
+            return target, part, hints[part]
+        target, annotation, where = getattr(target, part), hints[part], f"{where}.{part}"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _collect_state(cls: type[Component]) -> dict[str, StateField]:
     try:
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
     except NameError as exc:
         raise ComponentDefinitionError(
             f"{cls.__qualname__}: cannot resolve a state annotation ({exc}); "
@@ -226,7 +280,11 @@ def _collect_state(cls: type[Component]) -> dict[str, StateField]:
             own[name] = None
     fields: dict[str, StateField] = {}
     for name in own:
+        metadata: tuple[Any, ...] = ()
         hint = hints[name]
+        if get_origin(hint) is Annotated:
+            metadata = get_args(hint)[1:]
+            hint = unwrap(hint)
         if name.startswith("_") or get_origin(hint) is ClassVar or hint is ClassVar:
             continue
         where = f"{cls.__qualname__}.{name}"
@@ -244,7 +302,7 @@ def _collect_state(cls: type[Component]) -> dict[str, StateField]:
                 dump(default, hint, where)
             except TypeError as exc:
                 raise ComponentDefinitionError(str(exc)) from None
-        fields[name] = StateField(name, hint, default)
+        fields[name] = StateField(name, hint, default, metadata)
     return fields
 
 
@@ -260,8 +318,12 @@ def _collect_actions(cls: type[Component]) -> dict[str, ActionSpec]:
             "dump_state",
             "load_state",
             "set_field",
+            "snapshot_state",
             "broadcast",
             "template_context",
+            "validate",
+            "forget",
+            *HOOK_METHODS,
         }
         if name.startswith("_") or name in forbidden:
             raise ComponentDefinitionError(f"{where}: this method cannot be an @action")

@@ -13,9 +13,9 @@ import dataclasses
 import enum
 import types
 import typing
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-__all__ = ["ConversionError", "check_supported", "convert", "dump"]
+__all__ = ["ConversionError", "check_supported", "convert", "dump", "unwrap"]
 
 
 class ConversionError(ValueError):
@@ -41,6 +41,13 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def unwrap(tp: Any) -> Any:
+    """``Annotated[T, ...]`` (``Locked[T]``, validation rules) is converted as ``T``."""
+    while get_origin(tp) is Annotated:
+        tp = tp.__origin__
+    return tp
+
+
 def describe(tp: Any) -> str:
     if isinstance(tp, type):
         return tp.__name__
@@ -49,6 +56,7 @@ def describe(tp: Any) -> str:
 
 def check_supported(tp: Any, where: str) -> None:
     """Raise TypeError naming ``where`` if ``tp`` cannot be carried in a snapshot."""
+    tp = unwrap(tp)
     if tp in _SCALARS or tp is type(None) or tp is None:
         return
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -87,6 +95,7 @@ def check_supported(tp: Any, where: str) -> None:
 
 def convert(value: Any, tp: Any, where: str = "value") -> Any:
     """Convert ``value`` (plain msgpack data from a client) to ``tp`` or raise ConversionError."""
+    tp = unwrap(tp)
     if tp is type(None) or tp is None:
         if value is None:
             return None
@@ -187,6 +196,7 @@ def convert(value: Any, tp: Any, where: str = "value") -> Any:
 
 def dump(value: Any, tp: Any, where: str = "value") -> Any:
     """Turn a server-side value into plain wire data, checking it fits ``tp``."""
+    tp = unwrap(tp)
     if value is None:
         if (
             tp is type(None)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from livepy import registry
+from livepy import features, registry
 from livepy.broker import BrokerError
 from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
@@ -203,7 +203,9 @@ class LiveSession:
         instance = cls()
         instance.id = cid
         try:
+            features.begin(instance)
             instance.load_state(snapshot.state)
+            features.hydrate(instance)
             html = self.live.renderer.render_html(instance)
         except ConversionError as exc:  # a genuine snapshot from an older schema
             raise ProtocolError(
@@ -268,21 +270,35 @@ class LiveSession:
         before = instance.dump_state()
         instance.pending_broadcasts = []
         try:
-            throttle = await change(instance)
+            features.begin(instance)
+            try:
+                throttle = await change(instance)
+            except ProtocolError:
+                raise
+            except Exception as exc:
+                # A feature or the component's exception() hook may handle it: the change
+                # up to the error stands (validation keeps what the user typed), no error
+                # frame; only the broadcasts of the failed action are dropped.
+                if not features.exception(instance, exc):
+                    raise
+                instance.pending_broadcasts = []
+                throttle = None
             if throttle and self._loop_time() - live.pushed_at < throttle:
                 live.dirty = True  # the render waits for the end of the throttle window
                 self._flush_later(live, throttle)
                 return DEFERRED
             live.next_html = self.live.renderer.render_html(instance)
-            live.next_state = instance.dump_state()
+            live.next_state = instance.snapshot_state()
         except ProtocolError as exc:
             instance.load_state(before)
             instance.pending_broadcasts = []
+            features.rollback(instance)
             exc.cid, exc.seq = cid, seq
             return self._error(exc)
         except Exception as exc:
             instance.load_state(before)
             instance.pending_broadcasts = []
+            features.rollback(instance)
             logger.exception("component %s (%s) failed on seq %s", type(instance).name, cid, seq)
             detail = traceback.format_exc() if self.live.debug else None
             message = f"{type(instance).name} failed: {type(exc).__name__}"

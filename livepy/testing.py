@@ -18,6 +18,7 @@ import msgpack
 from livepy import registry
 from livepy.broker.hub import Event
 from livepy.component import Component
+from livepy.features.validation import ErrorBag, errors_of
 from livepy.protocol import constants as c
 from livepy.protocol.frames import (
     Call,
@@ -134,6 +135,13 @@ class ComponentTest:
         """Update a field as ``lp-model`` would."""
         return _run(self.aset(field, value))
 
+    async def aset_many(self, values: dict[str, Any]) -> ComponentTest:
+        return await self._send(dict(values), ())
+
+    def set_many(self, values: dict[str, Any]) -> ComponentTest:
+        """Several model updates in one CALL, as deferred ``lp-model`` fields are sent."""
+        return _run(self.aset_many(values))
+
     async def _send(self, updates: dict[str, Any], calls: tuple[Any, ...]) -> ComponentTest:
         if not self._joined:
             await self._join()
@@ -220,6 +228,34 @@ class ComponentTest:
 
     def assert_see_html(self, fragment: str) -> ComponentTest:
         assert fragment in self.html, f"{fragment!r} not in {self.html!r}"
+        return self
+
+    @property
+    def instance(self) -> Component:
+        """The server-side component instance this test drives."""
+        live = self.session.components.get(self.ref)
+        if live is None:
+            if not self._joined:
+                _run(self._join())
+            live = self.session.components[self.ref]
+        return live.instance
+
+    @property
+    def errors(self) -> ErrorBag:
+        """The component's validation error bag."""
+        return errors_of(self.instance)
+
+    def assert_has_errors(self, field: str | None = None) -> ComponentTest:
+        """Validation left an error (for ``field``, if given)."""
+        assert self.errors.has(field), (
+            f"no validation errors{'' if field is None else f' for {field!r}'}; "
+            f"errors: {self.errors.messages}"
+        )
+        return self
+
+    def assert_has_no_errors(self, field: str | None = None) -> ComponentTest:
+        """No validation error is left (for ``field``, if given)."""
+        assert not self.errors.has(field), f"validation errors: {self.errors.messages}"
         return self
 
     def assert_set(self, field: str, value: Any) -> ComponentTest:

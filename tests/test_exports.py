@@ -15,6 +15,8 @@ DOCUMENTED = {
     "UnknownComponentError",
     "__version__",
     "action",
+    "computed",
+    "Locked",
     "on",
 }
 

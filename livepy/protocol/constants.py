@@ -22,6 +22,7 @@ __all__ = [
     "ERR_COMPONENT_ERROR",
     "ERR_FRAME_TOO_LARGE",
     "ERR_HISTORY_LOST",
+    "ERR_LOCKED_FIELD",
     "ERR_NOT_JOINED",
     "ERR_SNAPSHOT_EXPIRED",
     "ERR_SNAPSHOT_INVALID",
@@ -70,6 +71,7 @@ ERR_BAD_UPDATE = "bad_update"
 ERR_COMPONENT_ERROR = "component_error"
 ERR_CHANNEL_FORBIDDEN = "channel_forbidden"
 ERR_HISTORY_LOST = "history_lost"
+ERR_LOCKED_FIELD = "locked_field"  # a model update named a Locked field
 
 # WebSocket close codes (4000-4999 is the application range).
 WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from livepy import registry
+from livepy import features, registry
 from livepy.exceptions import ComponentDefinitionError, RenderError
 from livepy.protocol import constants as c
 from livepy.render.tagging import tag_root
@@ -93,11 +93,13 @@ class ComponentRenderer:
         cls = type(instance)
         template, template_name = self.template_for(cls)
         frame = _RenderFrame(instance)
+        features.rendering(instance)
         token = _rendering.set(frame)
         try:
             html = self._render_template(template, instance.template_context())
         finally:
             _rendering.reset(token)
+        features.rendered(instance, html)
         # Children the template no longer embeds are gone.
         instance.children = {k: v for k, v in instance.children.items() if k in frame.seen}
         return tag_root(html, attributes, component=cls.name, template=template_name)
@@ -127,7 +129,9 @@ class ComponentRenderer:
     def render_page_html(self, instance: Component) -> str:
         """A component's first render: the root also carries the signed snapshot."""
         html = self._render_tagged(instance, {c.ATTR_ID: instance.id})
-        snapshot = self.live.snapshots.sign(type(instance).name, instance.id, instance.dump_state())
+        snapshot = self.live.snapshots.sign(
+            type(instance).name, instance.id, instance.snapshot_state()
+        )
         return html.replace(
             f'{c.ATTR_ID}="{instance.id}"',
             f'{c.ATTR_ID}="{instance.id}" {c.ATTR_SNAPSHOT}="{snapshot.to_attribute()}"',

@@ -1,0 +1,20 @@
+"""The feature list: one visible order, every feature a documented package."""
+
+from __future__ import annotations
+
+import importlib
+
+from livepy.features import FEATURES, Hook
+
+
+def test_features_are_asked_in_the_documented_order() -> None:
+    names = [type(feature).__module__.rsplit(".", 1)[-1] for feature in FEATURES]
+    assert names == ["locked", "computed", "validation", "lifecycle"]
+    for feature, name in zip(FEATURES, names, strict=True):
+        assert isinstance(feature, Hook)
+        module = importlib.import_module(f"livepy.features.{name}")
+        assert module.__doc__, f"livepy.features.{name} needs a docstring naming its job"
+
+
+def test_the_default_hook_handles_nothing() -> None:
+    assert Hook().exception(None, ValueError()) is False  # type: ignore[arg-type]
