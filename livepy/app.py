@@ -23,6 +23,7 @@ from livepy.metrics import Metrics
 from livepy.paths import JS_DIR, TEMPLATES_DIR
 from livepy.protocol import constants as c
 from livepy.protocol.snapshot import Snapshotter
+from livepy.pusher import PusherApp, PusherApps, PusherServer, pusher_routes
 from livepy.render.environment import ComponentRenderer, build_environment
 from livepy.secret import resolve_secret_key
 from livepy.session import LiveSession
@@ -93,6 +94,7 @@ class LivePy:
         websocket: bool | None = None,
         metrics: bool = False,
         metrics_auth: MetricsAuth | str | None = None,
+        pusher: PusherApps | Sequence[PusherApp] | None = None,
     ) -> None:
         if isinstance(templates, str | PathLike):
             templates = [templates]
@@ -134,6 +136,11 @@ class LivePy:
                 "bearer token (also read from $LIVEPY_METRICS_TOKEN)"
             )
         self.metrics_auth = metrics_auth
+        # The Pusher protocol server (docs/howto/pusher.md); also from $LIVEPY_PUSHER_APP_*.
+        if pusher is not None and not isinstance(pusher, PusherApps):
+            pusher = PusherApps(pusher)
+        pusher = pusher or PusherApps.from_env()
+        self.pusher = PusherServer(self, pusher) if pusher is not None else None
 
     def channel(self, pattern: str) -> Callable[[F], F]:
         """``@live.channel("orders.{order_id}")``: who may subscribe to private-/presence-orders.N.
@@ -197,6 +204,8 @@ class LivePy:
         ]
         if self.metrics.enabled:
             routes.append(Route(self.path + "/metrics", partial(metrics_endpoint, self)))
+        if self.pusher is not None:
+            routes.extend(pusher_routes(self, self.pusher))
         routes.append(Mount(self.path, app=StaticFiles(directory=JS_DIR), name="livepy-js"))
         return routes
 
