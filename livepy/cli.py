@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -17,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="serve the example gallery (in-memory broker)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    make = commands.add_parser("make", help="scaffold a component, its template and a test")
+    make.add_argument("name", help="the component, e.g. Counter or order_status")
+    make.add_argument("--package", default="components", help="folder for the class")
+    make.add_argument("--templates", default="templates", help="folder for the template")
+    make.add_argument("--tests", default="tests", help="folder for the test")
     serve = commands.add_parser(
         "serve", help="serve an app with uvicorn, one or several workers sharing a broker"
     )
@@ -30,6 +36,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve":
         return serve_app(args)
+    if args.command == "make":
+        from livepy.scaffold import make_component
+
+        try:
+            written = make_component(
+                args.name,
+                package=Path(args.package),
+                templates=Path(args.templates),
+                tests=Path(args.tests),
+            )
+        except (ValueError, FileExistsError) as exc:
+            print(f"livepy make: {exc}", file=sys.stderr)
+            return 2
+        for path in written:
+            print(f"created {path}")
+        return 0
 
     if args.command == "demo":
         from livepy.demo import build_demo

@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,3 +73,31 @@ async def test_serve_runs_two_workers_on_redis(redis_server: RedisServer) -> Non
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=20)
+
+
+def test_make_scaffolds_a_working_component(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "livepy.cli", "make", "OrderStatus"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for path in ("components/order_status.py", "templates/order_status.html"):
+        assert (tmp_path / path).exists()
+    (tmp_path / "components" / "__init__.py").write_text("")
+    test = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert "1 passed" in test.stdout, test.stdout + test.stderr
+    again = livepy_in(tmp_path, "make", "OrderStatus")
+    assert again.returncode == 2 and "not overwriting" in again.stderr
+    bad = livepy_in(tmp_path, "make", "9lives")
+    assert bad.returncode == 2 and "not a valid component name" in bad.stderr
+
+
+def livepy_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "livepy.cli", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
