@@ -27,6 +27,7 @@ export const WS_CLOSE_ORIGIN_REFUSED = 4403;
 export const WS_CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export const WS_CLOSE_HEARTBEAT_TIMEOUT = 4408;
 export const WS_CLOSE_SERVICE_RESTART = 1012;
+export const WS_CLOSE_SLOW_CONSUMER = 4008;
 export const ATTR_ID = "lp-id";
 export const ATTR_SNAPSHOT = "lp-snapshot";
 export const ATTR_KEY = "lp-key";

@@ -55,6 +55,8 @@ class Limits:
     ``max_connections`` / ``max_connections_per_ip`` count open WebSockets and SSE streams of
     this process (None: no limit); over them a socket is closed with 4429.
     ``max_http_body_bytes`` bounds one HTTP fallback request (413 above it).
+    ``max_pending_pushes`` bounds the broadcast work waiting for one connection; beyond it
+    the connection is closed with 4008 (slow consumer) and recovers by reconnecting.
     """
 
     max_frame_bytes: int = c.DEFAULT_MAX_FRAME_BYTES
@@ -63,6 +65,7 @@ class Limits:
     max_connections: int | None = DEFAULT_MAX_CONNECTIONS
     max_connections_per_ip: int | None = None
     max_http_body_bytes: int = 4 * c.DEFAULT_MAX_FRAME_BYTES
+    max_pending_pushes: int = 1000
 
 
 class LivePy:
@@ -89,6 +92,7 @@ class LivePy:
         limits: Limits | None = None,
         user_resolver: Callable[[HTTPConnection], Any] | None = None,
         heartbeat_interval: float = c.DEFAULT_HEARTBEAT_INTERVAL,
+        send_timeout: float = 10.0,
         heartbeat_timeout: float | None = None,
         drain_seconds: float = DEFAULT_DRAIN_SECONDS,
         websocket: bool | None = None,
@@ -115,6 +119,8 @@ class LivePy:
         if heartbeat_interval <= 0:
             raise ConfigurationError("heartbeat_interval must be a positive number of seconds")
         self.heartbeat_interval = float(heartbeat_interval)
+        # A send that takes longer means the client stopped reading: it is closed with 4008.
+        self.send_timeout = float(send_timeout)
         if heartbeat_timeout is None:
             heartbeat_timeout = 2 * self.heartbeat_interval
         if heartbeat_timeout <= self.heartbeat_interval:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import secrets
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,6 @@ logger = logging.getLogger("livepy.session")
 MAGIC_REFRESH = "$refresh"
 # A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
 REISSUE_AFTER = 3600
-# Broadcast work waiting for one connection; beyond it events for that connection are dropped
-# (and logged), so one slow connection can never grow the server's memory.
-PUSH_QUEUE_SIZE = 1000
 
 # A change to one component; it may return a throttle interval (seconds) for its render.
 Change = Callable[[Component], Awaitable[float | None]]
@@ -95,6 +92,10 @@ class LiveSession:
         self._next_ref = 1
         # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
         self.push: Callable[[bytes], Awaitable[object]] | None = None
+        # Called once when broadcast work piles up beyond Limits.max_pending_pushes.
+        self.on_overflow: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._overflowed = False
+        self._overflow_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         # Created on the first broadcast: most connections never need them (memory per client).
         self._work: asyncio.Queue[tuple[int, Change]] | None = None
@@ -321,11 +322,16 @@ class LiveSession:
     async def _schedule(self, ref: int, change: Change) -> None:
         """Queue a change from a broadcast; a worker applies changes in arrival order."""
         if self._work is None:
-            self._work = asyncio.Queue(PUSH_QUEUE_SIZE)
+            self._work = asyncio.Queue(self.live.limits.max_pending_pushes)
         try:
             self._work.put_nowait((ref, change))
         except asyncio.QueueFull:
-            logger.warning("event=push_queue_full client=%s dropped=1", self.client)
+            logger.warning(
+                "event=slow_consumer client=%s pending=%d", self.client, self._work.qsize()
+            )
+            if self.on_overflow is not None and not self._overflowed:
+                self._overflowed = True  # the transport closes; the client recovers on rejoin
+                self._overflow_task = asyncio.get_running_loop().create_task(self.on_overflow())
             return
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._drain())

@@ -43,6 +43,7 @@ __all__ = [
     "WS_CLOSE_HEARTBEAT_TIMEOUT",
     "WS_CLOSE_ORIGIN_REFUSED",
     "WS_CLOSE_SERVICE_RESTART",
+    "WS_CLOSE_SLOW_CONSUMER",
     "WS_CLOSE_TOO_MANY_CONNECTIONS",
 ]
 
@@ -78,6 +79,7 @@ WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry
 WS_CLOSE_TOO_MANY_CONNECTIONS = 4429  # retry after a long backoff
 WS_CLOSE_HEARTBEAT_TIMEOUT = 4408  # reconnect
 WS_CLOSE_SERVICE_RESTART = 1012  # the server is draining: reconnect elsewhere soon
+WS_CLOSE_SLOW_CONSUMER = 4008  # the client fell behind: reconnect and catch up
 
 # Attributes the server puts on each component's root element.
 ATTR_ID = "lp-id"

@@ -48,7 +48,18 @@ class _Pump:
         async with self.lock:
             if self.closed:
                 return False
-            await self.websocket.send_bytes(data)
+            try:
+                await asyncio.wait_for(self.websocket.send_bytes(data), self.live.send_timeout)
+            except TimeoutError:
+                # The client stopped reading: drop it rather than hold its frames in memory.
+                # It reconnects, rejoins with its snapshots and catches up from the history.
+                self.closed = True
+                self.conn.close_code = c.WS_CLOSE_SLOW_CONSUMER
+                self.conn.close_reason = "slow consumer: a send did not finish in time"
+                log_event(logger, logging.WARNING, "slow_consumer", client=self.conn.client)
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer")
+                return False
         self.conn.sent(len(data))
         account_sent(self.live, TRANSPORT, data, self.conn.client)
         return True
@@ -123,6 +134,11 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     live.sessions.add(session)
     pump = _Pump(live, websocket, conn)
     session.push = pump.send
+
+    async def overflowed() -> None:
+        await pump.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer: too many pushes waiting")
+
+    session.on_overflow = overflowed
     watchdog = asyncio.create_task(pump.watchdog())
     peer_code: int | None = None
     try:
