@@ -167,3 +167,22 @@ async def redis_server(tmp_path: Any) -> AsyncIterator[RedisServer]:
     await server.start()
     yield server
     await server.stop()
+
+
+def page_app(live: Any, *components: str, scripts: bool = False) -> Any:
+    """A Starlette app with ``live`` installed and a page at / embedding ``components``."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    head = "{{ livepy_scripts() }}" if scripts else ""
+    body = "".join("{{ livepy('" + name + "') }}" for name in components)
+    page = live.env.from_string(f"<html><head>{head}</head><body>{body}</body></html>")
+
+    async def home(request: Request) -> Response:
+        return Response(page.render(request=request), media_type="text/html")
+
+    app = Starlette(routes=[Route("/", home)])
+    live.install(app)
+    return app

@@ -11,16 +11,14 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.requests import HTTPConnection
 from websockets.asyncio.client import connect
 
 from livepy import Component, LivePy, action, on
 from livepy.broadcasting import BroadcastEvent, SensitiveDataError
 from livepy.protocol import ErrorFrame, Reply
 from livepy.protocol import constants as c
-from tests.conftest import LiveServer, RedisServer, ServeFactory
+from tests.conftest import LiveServer, RedisServer, ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
@@ -58,13 +56,7 @@ def make_app(broker: str = "memory://") -> tuple[Starlette, LivePy]:
     def owns_order(user: str | None, order_id: int) -> bool:
         return user == "alice" and order_id in (1, 2)
 
-    page = live.env.from_string("<html><body>{{ livepy('tracked_order') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "tracked_order")
     return app, live
 
 
@@ -236,13 +228,7 @@ class Relay(Component):
 
 async def test_listener_broadcasts_are_sent_and_bad_data_is_refused(serve: ServeFactory) -> None:
     live = LivePy(templates=[], secret_key="k")
-    page = live.env.from_string("<html><body>{{ livepy('relay') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "relay")
     server = await serve(app)
     heard: list[Any] = []
     got = asyncio.Event()

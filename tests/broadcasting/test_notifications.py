@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from livepy import Component, LivePy, on_notification
 from livepy.protocol import Reply
-from tests.conftest import ServeFactory
+from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
@@ -30,13 +26,7 @@ class Bell(Component):
 
 async def test_notify_reaches_every_tab_of_one_user(serve: ServeFactory) -> None:
     live = LivePy(templates=[], secret_key="k", user_resolver=lambda c: c.headers.get("x-user"))
-    page = live.env.from_string("<html><body>{{ livepy('bell') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "bell")
     server = await serve(app)
     tabs = {}
     sockets = []

@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection, connect
 
 from livepy import Component, LivePy, on_presence
 from livepy.protocol import ErrorFrame
-from tests.conftest import LiveServer, RedisServer, ServeFactory
+from tests.conftest import LiveServer, RedisServer, ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
@@ -54,13 +51,7 @@ def make_app(broker: str = "memory://") -> tuple[Starlette, LivePy]:
     def member_of_room(user: str | None, room_id: int) -> dict[str, Any] | None:
         return {"id": user, "name": user.title()} if user in ("alice", "bob") else None
 
-    page = live.env.from_string("<html><body>{{ livepy('room_members') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "room_members")
     return app, live
 
 

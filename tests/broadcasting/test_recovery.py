@@ -7,15 +7,12 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from livepy import Component, LivePy, on
 from livepy.protocol import ErrorFrame, Join, Joined, JoinItem, Reply, encode
 from livepy.protocol import constants as c
-from tests.conftest import LiveServer, RedisServer, ServeFactory
+from tests.conftest import LiveServer, RedisServer, ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
@@ -30,13 +27,7 @@ class FeedLog(Component):
 
 def make_app(broker: str) -> tuple[Starlette, LivePy]:
     live = LivePy(templates=[], secret_key="k", broker=broker)
-    page = live.env.from_string("<html><body>{{ livepy('feed_log') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "feed_log")
     return app, live
 
 

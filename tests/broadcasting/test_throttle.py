@@ -6,16 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from livepy import Component, LivePy, on
 from livepy.component import parse_interval
 from livepy.protocol import Reply
-from tests.conftest import ServeFactory
+from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
@@ -34,13 +30,7 @@ class Ticker(Component):
 
 async def test_a_burst_renders_rarely_and_ends_with_the_latest_state(serve: ServeFactory) -> None:
     live = LivePy(templates=[], secret_key="k")
-    page = live.env.from_string("<html><body>{{ livepy('ticker') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "ticker")
     server = await serve(app)
     async with connect(server.ws_url + "/livepy/ws") as ws:
         client = ProtocolClient(ws)

@@ -6,15 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from livepy import Component, LivePy, RenderError, action
 from livepy.protocol import Reply
-from tests.conftest import ServeFactory
+from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import ProtocolClient, snapshots_in
 
 RENDERS: list[str] = []
@@ -65,13 +61,7 @@ class NestTwins(Component):
 @pytest_asyncio.fixture
 async def client(serve: ServeFactory) -> AsyncIterator[ProtocolClient]:
     live = LivePy(templates=[], secret_key="k")
-    page = live.env.from_string("<html><body>{{ livepy('nest_parent') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "nest_parent")
     server = await serve(app)
     async with connect(server.ws_url + "/livepy/ws") as ws:
         client = ProtocolClient(ws)

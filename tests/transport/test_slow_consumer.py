@@ -6,17 +6,13 @@ import asyncio
 import secrets
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from livepy import Component, Limits, LivePy, on
 from livepy.protocol import Join, JoinItem, encode
 from livepy.protocol import constants as c
-from tests.conftest import ServeFactory
+from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import snapshots_in
 
 
@@ -33,13 +29,7 @@ async def test_a_client_that_stops_reading_is_closed_with_4008(serve: ServeFacto
     live = LivePy(
         templates=[], secret_key="k", limits=Limits(max_pending_pushes=4), send_timeout=1.0
     )
-    page = live.env.from_string("<html><body>{{ livepy('firehose') }}</body></html>")
-
-    async def home(request: Request) -> Response:
-        return Response(page.render(request=request), media_type="text/html")
-
-    app = Starlette(routes=[Route("/", home)])
-    live.install(app)
+    app = page_app(live, "firehose")
     server = await serve(app)
     import httpx
 
