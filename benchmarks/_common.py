@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
+import platform
 import re
 import select
 import signal
@@ -26,7 +27,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -586,3 +587,33 @@ class UnicornClient:
         self.data = out.get("data", self.data)
         self.checksum, self.hash = [*out["meta"].split(":"), ""][:2]
         return len(body), len(raw), out
+
+
+def environment() -> dict[str, Any]:
+    """Where a run was measured: the commit, Python, the platform and the CPU count."""
+    return {
+        "git": git_revision(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def run_and_report(
+    run: Callable[[], dict[str, Any]],
+    json_path: Path,
+    print_report: Callable[[dict[str, Any]], None],
+    *,
+    stopped: str = "servers stopped",
+) -> dict[str, Any]:
+    """Run a benchmark with SIGTERM turned into cleanup, save its JSON, print its report."""
+    exit_on_sigterm()
+    try:
+        report = run()
+    except KeyboardInterrupt:
+        sys.exit(f"interrupted; {stopped}")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    report["json_path"] = str(json_path)
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    return report

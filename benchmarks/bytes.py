@@ -29,11 +29,7 @@ import argparse
 import asyncio
 import copy
 import importlib.metadata
-import json
-import os
-import platform
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -52,13 +48,13 @@ from _common import (
     Server,
     UnicornClient,
     deadline,
-    exit_on_sigterm,
-    git_revision,
+    environment,
     live_page,
     livepy_server,
     median_int,
     phx_page,
     print_table,
+    run_and_report,
     v1_reply_bytes,
     ws_header,
 )
@@ -262,10 +258,7 @@ def run(updates: int, with_peers: bool) -> dict[str, Any]:
     report["targets"] = TARGETS
     report["config"] = {
         "updates": updates,
-        "git": git_revision(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+        **environment(),
         "versions": _versions(),
     }
     report["elapsed_s"] = round(time.monotonic() - started, 2)
@@ -427,15 +420,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.updates <= 10_000:
         parser.error("--updates must be between 1 and 10000")
-    exit_on_sigterm()
-    try:
-        report = run(args.updates, not args.no_peers)
-    except KeyboardInterrupt:
-        sys.exit("interrupted; servers stopped")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    report["json_path"] = str(args.json)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print_report(report)
+    run_and_report(lambda: run(args.updates, not args.no_peers), args.json, print_report)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import asyncio
 import copy
 import json
 import os
-import platform
 import resource
 import sys
 import time
@@ -50,12 +49,12 @@ from _common import (
     compact_json,
     deadline,
     echo_server,
-    exit_on_sigterm,
-    git_revision,
+    environment,
     live_page,
     livepy_server,
     phx_page,
     print_table,
+    run_and_report,
     ws_connect,
 )
 
@@ -302,13 +301,10 @@ def run(n: int, which: list[str], warmup: int = WARMUP) -> dict[str, Any]:
             report["results"][name] = result
     report["config"] = {
         "clients": n,
-        "git": git_revision(),
+        **environment(),
         "batch": BATCH,
         "warmup_clients": warmup,
         "settle_s": SETTLE_S,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
     }
     report["elapsed_s"] = round(time.monotonic() - started, 2)
     report["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -391,15 +387,7 @@ def main() -> None:
     if hard < args.clients + 100:
         parser.error(f"the open-files limit ({hard}) is too low for {args.clients} clients")
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    exit_on_sigterm()
-    try:
-        report = run(args.clients, which, args.warmup)
-    except KeyboardInterrupt:
-        sys.exit("interrupted; servers stopped")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    report["json_path"] = str(args.json)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print_report(report)
+    run_and_report(lambda: run(args.clients, which, args.warmup), args.json, print_report)
     if TRACE and len(which) == 1:
         print_allocations(args.clients)
 

@@ -47,8 +47,6 @@ import asyncio
 import contextlib
 import http.client
 import json
-import os
-import platform
 import re
 import resource
 import select
@@ -68,10 +66,10 @@ from _common import (  # noqa: E402
     HOST,
     RESULTS,
     Server,
-    exit_on_sigterm,
-    git_revision,
+    environment,
     livepy_server,
     print_table,
+    run_and_report,
 )
 
 KEY, CHANNEL, EVENT = "bench-key", "bench", "Tick"
@@ -420,10 +418,7 @@ def run(counts: list[int], events: int, nprocs: int, which: list[str]) -> dict[s
         "client_procs": nprocs,
         "warmup_clients": WARMUP,
         "settle_s": SETTLE_S,
-        "git": git_revision(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+        **environment(),
     }
     report["elapsed_s"] = round(time.monotonic() - started, 2)
     report["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -531,15 +526,12 @@ def main() -> None:
         parser.error("--only takes livepy, starlette and/or bare")
     if hard < counts[-1] + 200:
         parser.error(f"the open-files limit ({hard}) is too low for {counts[-1]} connections")
-    exit_on_sigterm()
-    try:
-        report = run(counts, args.events, args.client_procs, which)
-    except KeyboardInterrupt:
-        sys.exit("interrupted; servers and clients stopped")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    report["json_path"] = str(args.json)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print_report(report)
+    run_and_report(
+        lambda: run(counts, args.events, args.client_procs, which),
+        args.json,
+        print_report,
+        stopped="servers and clients stopped",
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import importlib.metadata
 import itertools
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -49,13 +48,13 @@ from _common import (
     compact_json,
     deadline,
     echo_server,
-    exit_on_sigterm,
-    git_revision,
+    environment,
     live_page,
     livepy_server,
     percentile,
     phx_page,
     print_table,
+    run_and_report,
     ws_connect,
     ws_header,
 )
@@ -293,15 +292,12 @@ def run(clicks: int, rounds: int, with_pyview: bool) -> dict[str, Any]:
     return {
         "config": {
             "clicks": clicks,
-            "git": git_revision(),
+            **environment(),
             "rounds": rounds,
             "warmup_rounds": 1,
             "orders": [list(o) for o in orders],
             "servers": {name: server.info for name, server in servers.items()},
             "client": "websockets.asyncio.client, compression=None, ping_interval=None",
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
             "versions": {
                 name: importlib.metadata.version(name)
                 for name in ("uvicorn", "starlette", "websockets", "msgpack", "livepy")
@@ -330,15 +326,9 @@ def main() -> None:
     args = parser.parse_args()
     if not (1 <= args.clicks <= 100_000 and 1 <= args.rounds <= 100):
         parser.error("--clicks must be 1..100000 and --rounds 1..100")
-    exit_on_sigterm()
-    try:
-        report = run(args.clicks, args.rounds, not args.no_pyview)
-    except KeyboardInterrupt:
-        sys.exit("interrupted; servers stopped")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    report["json_path"] = str(args.json)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print_report(report)
+    run_and_report(
+        lambda: run(args.clicks, args.rounds, not args.no_pyview), args.json, print_report
+    )
 
 
 if __name__ == "__main__":
