@@ -14,6 +14,7 @@ import {
   FRAME_RESYNC,
 } from "./constants.js";
 import { applyDiff } from "./diff.js";
+import { runEffects } from "./effects.js";
 import { emitHook } from "./hooks.js";
 import { morph } from "./morph.js";
 import { decodeSnapshot, patchSnapshot } from "./snapshot.js";
@@ -229,6 +230,7 @@ export class Component {
     emitHook("updated", this);
     for (const waiter of done?.waiters ?? []) waiter.resolve(effects ?? null);
     if (effects !== null && effects !== undefined) {
+      runEffects(this, effects);
       const detail = { component: this.id, effects };
       this.el.dispatchEvent(new CustomEvent("lp:effects", { bubbles: true, detail }));
     }

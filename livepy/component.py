@@ -31,7 +31,17 @@ PRESENCE_HOOKS = ("here", "joining", "leaving")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _RESERVED = frozenset(
-    {"id", "name", "template", "template_source", "children", "broadcast", "validate", "forget"}
+    {
+        "id",
+        "name",
+        "template",
+        "template_source",
+        "children",
+        "broadcast",
+        "validate",
+        "forget",
+        "add_effect",
+    }
 )
 # Where a parent's snapshot records its children: not an identifier, so never a field name.
 CHILDREN_KEY = "$children"
@@ -146,6 +156,8 @@ class Component:
         # key -> (component name, child id, root tag) of the components this one embeds
         self.children: dict[str, tuple[str, str, str]] = {}
         self.pending_broadcasts: list[PendingBroadcast] = []
+        # kind -> values the browser acts on after this request's reply (see add_effect)
+        self.pending_effects: dict[str, list[Any]] = {}
         # channel -> [epoch, offset] of the last broadcast event applied to this instance
         self.offsets: dict[str, list[Any]] = {}
         for state_field in self.__state_fields__.values():
@@ -162,6 +174,15 @@ class Component:
         pending = PendingBroadcast(channels, name, payload)
         self.pending_broadcasts.append(pending)
         return pending
+
+    def add_effect(self, kind: str, value: Any) -> None:
+        """Queue a client-side effect (``dispatch``, ``redirect``...) for this request's reply.
+
+        Effects travel in the REPLY frame as ``{kind: [value, ...]}`` and run in the browser
+        after the morph, through the handler ``js/effects.js`` registered for ``kind``. A
+        request that fails drops its effects, like its state change.
+        """
+        self.pending_effects.setdefault(kind, []).append(value)
 
     def mount(self, **props: Any) -> None:
         """Runs once, on first render. By default, props are assigned to state fields."""

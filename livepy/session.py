@@ -283,6 +283,7 @@ class LiveSession:
                 if not features.exception(instance, exc):
                     raise
                 instance.pending_broadcasts = []
+                instance.pending_effects = {}
                 throttle = None
             if throttle and self._loop_time() - live.pushed_at < throttle:
                 live.dirty = True  # the render waits for the end of the throttle window
@@ -293,12 +294,14 @@ class LiveSession:
         except ProtocolError as exc:
             instance.load_state(before)
             instance.pending_broadcasts = []
+            instance.pending_effects = {}
             features.rollback(instance)
             exc.cid, exc.seq = cid, seq
             return self._error(exc)
         except Exception as exc:
             instance.load_state(before)
             instance.pending_broadcasts = []
+            instance.pending_effects = {}
             features.rollback(instance)
             logger.exception("component %s (%s) failed on seq %s", type(instance).name, cid, seq)
             detail = traceback.format_exc() if self.live.debug else None
@@ -313,9 +316,10 @@ class LiveSession:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
         render = self._render_change(live, live.next_html)
         patch = self._patch(live, live.next_state)
-        if not ack and render is None and patch is None:
+        effects, live.instance.pending_effects = live.instance.pending_effects, {}
+        if not ack and render is None and patch is None and not effects:
             return None
-        return encode(Reply(live.ref, live.seq, render, patch))
+        return encode(Reply(live.ref, live.seq, render, patch, effects or None))
 
     # -- pushes ------------------------------------------------------------------------
 

@@ -95,6 +95,8 @@ class ComponentTest:
         self.broadcasts: list[tuple[str, str, Any]] = []  # (channel, event, data) sent
         self.pushed: list[bytes] = []
         self.refusals: list[ErrorFrame] = []
+        # every effect the replies carried, in order: (kind, value)
+        self.effects: list[tuple[str, Any]] = []
         live.broadcaster.hub.observers.append(
             lambda channel, event, data, exclude: self.broadcasts.append((channel, event, data))
         )
@@ -157,6 +159,8 @@ class ComponentTest:
 
     def _apply(self, frame: Reply) -> None:
         self.last_reply = frame
+        for kind, values in (frame.effects or {}).items():
+            self.effects.extend((kind, value) for value in values)
         if isinstance(frame.render, str):
             self.html = frame.render
         elif isinstance(frame.render, list):
