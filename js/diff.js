@@ -5,6 +5,10 @@
 // and non-overlapping. The result is checked with crc32(utf8(new)) & 0xFFFF, the low 16 bits of
 // the IEEE CRC-32 that Python's zlib.crc32 computes: a mismatch means the client's copy drifted
 // from the server's, and the caller asks for the full html (RESYNC) instead of morphing.
+//
+// An inserted text is a string, or a list of parts: a string part is literal text, and two
+// integers `start, length` copy that span of the old html (new markup mostly repeats markup
+// the client already holds, such as the row before an appended row).
 
 const utf8 = new TextEncoder();
 
@@ -36,6 +40,27 @@ export class DiffError extends Error {
   }
 }
 
+/** Push the text of an insert given as parts (literals and `start, length` copies of `old`). */
+function expandInsert(old, parts, pieces) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (typeof part === "string") {
+      pieces.push(part);
+      continue;
+    }
+    const length = parts[i + 1];
+    const fits =
+      Number.isSafeInteger(part) &&
+      Number.isSafeInteger(length) &&
+      part >= 0 &&
+      length > 0 &&
+      part + length <= old.length;
+    if (!fits) throw new DiffError(`a copy of ${length} at ${part} does not fit the cached html`);
+    pieces.push(old.slice(part, part + length));
+    i++;
+  }
+}
+
 /**
  * Apply a render diff to `old` and return the new html. Throws DiffError when the diff is
  * malformed, out of bounds, or its checksum does not match the result.
@@ -56,12 +81,14 @@ export function applyDiff(old, diff) {
     const fits =
       Number.isSafeInteger(pos) &&
       Number.isSafeInteger(del) &&
-      typeof ins === "string" &&
+      (typeof ins === "string" || Array.isArray(ins)) &&
       pos >= at &&
       del >= 0 &&
       pos + del <= old.length;
     if (!fits) throw new DiffError(`render diff edit ${(i - 1) / 3} does not fit the cached html`);
-    pieces.push(old.slice(at, pos), ins);
+    pieces.push(old.slice(at, pos));
+    if (typeof ins === "string") pieces.push(ins);
+    else expandInsert(old, ins, pieces);
     at = pos + del;
   }
   pieces.push(old.slice(at));

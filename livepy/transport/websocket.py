@@ -49,7 +49,9 @@ class _Pump:
             if self.closed:
                 return False
             try:
-                await asyncio.wait_for(self.websocket.send_bytes(data), self.live.send_timeout)
+                # asyncio.timeout, not wait_for: no task per send on the hot path.
+                async with asyncio.timeout(self.live.send_timeout):
+                    await self.websocket.send_bytes(data)
             except TimeoutError:
                 # The client stopped reading: drop it rather than hold its frames in memory.
                 # It reconnects, rejoins with its snapshots and catches up from the history.

@@ -83,7 +83,24 @@ PAIRS = [
     ),
     ("<p>🙂 " + "word " * 30 + "</p>", "<p>🙂 " + "word " * 15 + "🎉 " + "word " * 16 + "</p>"),
     ("<b>é漢</b>" * 20, "<b>é漢</b>" * 9 + "<i>new</i>" + "<b>é漢</b>" * 11),
+    # an appended row rebuilt from copies of the row before it
+    (
+        "<ul>"
+        + "".join(f'<li lp-key="{i}"><b>Item {i}</b> by é Ada</li>' for i in range(30))
+        + "</ul>",
+        "<ul>"
+        + "".join(f'<li lp-key="{i}"><b>Item {i}</b> by é Ada</li>' for i in range(31))
+        + "</ul>",
+    ),
 ]
+
+
+async def test_inserts_made_of_copies_apply(blank: Any) -> None:
+    old = "<ul><li>alpha beta gamma</li></ul>"
+    new = "<ul><li>alpha beta gamma</li><li>alpha beta delta</li></ul>"
+    at = old.index("</ul>")
+    diff = [zlib.crc32(new.encode()) & 0xFFFF, at, 0, [4, 15, "delta", 24, 5]]
+    assert await js(blank, "return d.applyDiff(arg[0], arg[1]);", [old, diff]) == new
 
 
 @pytest.mark.parametrize(("old", "new"), PAIRS)
@@ -101,6 +118,9 @@ BAD = {
     "descending": lambda old, diff: [diff[0], 8, 1, "x", 2, 1, "y"],
     "negative": lambda old, diff: [diff[0], -1, 1, "x"],
     "not a string": lambda old, diff: [diff[0], 1, 1, 5],
+    "copy past the end": lambda old, diff: [diff[0], 1, 1, ["a", len(old), 2]],
+    "copy without length": lambda old, diff: [diff[0], 1, 1, ["a", 0]],
+    "empty copy": lambda old, diff: [diff[0], 1, 1, [0, 0]],
     "ragged": lambda old, diff: [diff[0], 1, 1],
     "not an array": lambda old, diff: "x",
 }

@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import jinja2
+import msgpack
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -123,3 +125,22 @@ def test_state_patch_of_one_cell_is_one_op() -> None:
 def test_state_patch_of_an_append_is_one_splice() -> None:
     rows = list(range(200))
     assert diff_state({"rows": rows}, {"rows": [*rows, 200]}) == [[["rows"], 200, 0, [200]]]
+
+
+def test_an_appended_row_is_sent_as_copies_of_its_neighbour() -> None:
+    row = '  <li lp-key="{0}"><strong>Item number {0}</strong> <small>by {1}</small></li>\n'
+    names = ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+    old = "<ul>" + "".join(row.format(i, names[i % 3]) for i in range(200)) + "</ul>"
+    new_row = row.format(200, "Edsger Dijkstra")
+    new = old[:-5] + new_row + "</ul>"
+    diff = diff_html(old, new)
+    assert diff is not None and apply_diff(old, diff) == new
+    (_, pos, deleted, insert) = diff
+    assert (pos, deleted) == (len(old) - 5, 0)
+    assert isinstance(insert, list) and "Edsger Dijkstra" in insert
+    assert len(msgpack.packb(diff)) < len(new_row) * 2 // 3
+
+
+def test_a_copy_that_does_not_fit_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        apply_diff("<p>abc</p>", [0, 3, 0, ["x", 8, 10]])
