@@ -10,13 +10,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgpack
+
 __all__ = ["apply_ops", "diff_state"]
 
 Path = list[str | int]
 
 
 def _same(a: Any, b: Any) -> bool:
-    # 1, 1.0 and True are equal in Python but not on the wire.
+    """Equal on the wire: 1, 1.0 and True are equal in Python but not in msgpack.
+
+    ``==`` runs at C speed but cannot tell them apart inside containers; containers it
+    finds equal are confirmed by comparing their encodings (also C speed).
+    """
+    if type(a) is not type(b) or a != b:
+        return False
+    if isinstance(a, list | dict):
+        return _encoded(a) == _encoded(b)
+    return True
+
+
+def _encoded(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def _same_run(old: list[Any], new: list[Any]) -> bool:
+    """Whether two runs of items that ``==`` already matched are also equal on the wire."""
+    return _encoded(old) == _encoded(new)
+
+
+def _quick(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
@@ -35,18 +58,34 @@ def diff_state(old: Any, new: Any, path: Path | None = None) -> list[list[Any]]:
         return ops
     if isinstance(old, list) and isinstance(new, list) and path:
         if len(old) == len(new):
+            equal = [_quick(a, b) for a, b in zip(old, new, strict=True)]
+            if not _same_run(
+                [a for a, same in zip(old, equal, strict=True) if same],
+                [b for b, same in zip(new, equal, strict=True) if same],
+            ):
+                equal = [_same(a, b) for a, b in zip(old, new, strict=True)]
             ops = []
-            for index, (a, b) in enumerate(zip(old, new, strict=True)):
-                if not _same(a, b):
-                    ops.extend(diff_state(a, b, [*path, index]))
+            for index, same in enumerate(equal):
+                if not same:
+                    ops.extend(diff_state(old[index], new[index], [*path, index]))
             return ops
-        start = 0
         limit = min(len(old), len(new))
-        while start < limit and _same(old[start], new[start]):
+        start = 0
+        while start < limit and _quick(old[start], new[start]):
             start += 1
         end = 0
-        while end < limit - start and _same(old[-1 - end], new[-1 - end]):
+        while end < limit - start and _quick(old[-1 - end], new[-1 - end]):
             end += 1
+        if not (
+            _same_run(old[:start], new[:start])
+            and _same_run(old[len(old) - end :], new[len(new) - end :])
+        ):  # a 1 that became True hides in the matched runs: match them exactly
+            start = 0
+            while start < limit and _same(old[start], new[start]):
+                start += 1
+            end = 0
+            while end < limit - start and _same(old[-1 - end], new[-1 - end]):
+                end += 1
         return [[path, start, len(old) - start - end, new[start : len(new) - end]]]
     if _same(old, new):
         return []
