@@ -5,6 +5,8 @@
 //   "init"    (component)            a component was created from the page
 //   "updated" (component)            after a REPLY was applied (morph, snapshot, state)
 //   "busy"    (component)            the set of in-flight or queued work changed
+//   "removed" (component)            the component's root left the page (after destroy())
+//   "join"    (component)            join this component now (it was held back by joinHeld)
 //   "status"  (connected: boolean)   the socket opened or dropped
 
 const listeners = new Map();

@@ -28,6 +28,17 @@
 //   gets the id of the component whose request it answers.
 // - A RESYNC is answered with a REPLY carrying the full html of a fresh JOIN.
 //
+// Broadcast pushes: the events stream opens with an SSE event `stream` carrying a token. Every
+// POST then sends it in `X-Livepy-Stream`, and the server (re)joins the components the POST ended
+// with to the stream's own live session (livepy/transport/stream.py); when the token arrives (or
+// changes, after the stream reconnected) this transport announces every held component in one
+// POST. The stream's JOINED frames only teach it the stream's refs; a pushed REPLY carries the
+// full html and the whole state, so it applies whatever this transport holds, and goes to the
+// runtime as a REPLY for the last answered seq, as over the WebSocket. SUBSCRIBE, UNSUBSCRIBE and
+// WHISPER frames (channels.js) are posted with the token too, so they run in the stream's session;
+// the page's channels are subscribed again on every new stream; a whisper before the first token
+// is dropped (whispers are ephemeral).
+//
 // Failures: a network error or a 5xx takes the transport down (onDown), and it reconnects with
 // backoff and jitter by probing with an empty batch; the runtime then joins again. A 403 (origin
 // or CSRF check refused) stops for good, like the WebSocket's 4403. A 413 or 400 becomes an
@@ -41,17 +52,22 @@ import {
   ERR_NOT_JOINED,
   FRAME_CALL,
   FRAME_ERROR,
+  FRAME_EVENT,
   FRAME_JOIN,
   FRAME_JOINED,
   FRAME_PING,
   FRAME_PONG,
   FRAME_REPLY,
   FRAME_RESYNC,
+  FRAME_SUBSCRIBE,
+  FRAME_UNSUBSCRIBE,
+  FRAME_WHISPER,
   WS_CLOSE_ORIGIN_REFUSED,
 } from "./constants.js";
 import { patchSnapshot } from "./snapshot.js";
 
 export const CSRF_HEADER = "X-Livepy";
+export const STREAM_HEADER = "X-Livepy-Stream";
 export const MSGPACK = "application/msgpack";
 export const BACKOFF_BASE_MS = 250;
 export const DEFAULT_RECONNECT_MAX_DELAY = 10; // seconds, config `reconnect_max_delay`
@@ -110,6 +126,9 @@ export class HttpTransport {
     this.sourceTimer = null;
     this.sourceAttempts = 0;
     this.lastEvent = 0; // when the events stream last delivered something (for debugging)
+    this.streamId = null; // token of the open events stream (its live session hears broadcasts)
+    this.streamRefs = new Map(); // ref in the stream's session -> cid
+    this.channelNames = new Set(); // channels the page subscribed to (channels.js)
     this.controllers = new Set(); // AbortControllers of requests in flight
     this.generation = 0; // bumped on every down: answers from before are dropped
     this.onWake = () => {
@@ -151,6 +170,9 @@ export class HttpTransport {
     if (type === FRAME_JOIN) this.join(frame);
     else if (type === FRAME_CALL) this.enqueue(frame[1], { seq: frame[2], frame });
     else if (type === FRAME_RESYNC) this.enqueue(frame[1], { resync: true });
+    else if (type === FRAME_SUBSCRIBE || type === FRAME_UNSUBSCRIBE || type === FRAME_WHISPER) {
+      this.channelFrame(frame);
+    }
     else if (type === FRAME_PING) queueMicrotask(() => this.handlers.onFrame([FRAME_PONG]));
     // PONG: the server never asks over HTTP; nothing to send.
     return true;
@@ -185,9 +207,11 @@ export class HttpTransport {
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
+      const headers = { [CSRF_HEADER]: "1", "Content-Type": MSGPACK, Accept: MSGPACK };
+      if (this.streamId !== null) headers[STREAM_HEADER] = this.streamId;
       const response = await fetch(this.updateUrl, {
         method: "POST",
-        headers: { [CSRF_HEADER]: "1", "Content-Type": MSGPACK, Accept: MSGPACK },
+        headers,
         body: encode(frames),
         credentials: "same-origin",
         cache: "no-store",
@@ -234,6 +258,8 @@ export class HttpTransport {
     this.held.clear();
     this.source?.close();
     this.source = null;
+    this.streamId = null;
+    this.streamRefs.clear();
     clearTimeout(this.sourceTimer);
     this.handlers.onDown({ code, opened: true });
   }
@@ -253,9 +279,12 @@ export class HttpTransport {
       joining.set(String(cid), { name, cid: String(cid), issuedAt, state, mac });
     }
     const generation = this.generation;
+    const stream = this.streamId;
     this.post([frame])
       .then((frames) => {
         if (!this.current(generation)) return;
+        // The stream's token came while this JOIN was out: announce the components to it.
+        if (this.streamId !== null && this.streamId !== stream) queueMicrotask(() => this.announce());
         for (const out of frames) {
           if (!Array.isArray(out)) continue;
           if (out[0] === FRAME_JOINED) {
@@ -413,6 +442,70 @@ export class HttpTransport {
     }
   }
 
+  // -- pushes over the events stream -------------------------------------------------------
+  /** A frame from the stream's live session. */
+  fromStream(frame) {
+    const [type] = frame;
+    if (type === FRAME_JOINED) {
+      this.streamRefs.set(frame[2], String(frame[1]));
+    } else if (type === FRAME_REPLY) {
+      this.pushed(frame);
+    } else if (type === FRAME_EVENT) {
+      this.handlers.onFrame(frame);
+    } else if (type === FRAME_ERROR && frame[3] !== null && frame[3] !== undefined) {
+      const [, code, message, cid, , detail] = frame;
+      this.handlers.onFrame([FRAME_ERROR, code, message, cid, null, detail ?? null]);
+    }
+  }
+
+  /** A pushed REPLY (full html, whole state) becomes a REPLY for the runtime's ref. */
+  pushed(frame) {
+    const [, streamRef, , render, patch, effects] = frame;
+    const cid = this.streamRefs.get(streamRef);
+    const entry = cid === undefined ? null : this.held.get(cid);
+    if (!entry) return;
+    try {
+      entry.snapshot = patchSnapshot(entry.snapshot, patch ?? null);
+    } catch (err) {
+      console.error("livepy: dropped a pushed update that does not apply", err);
+      return;
+    }
+    const html = typeof render === "string" ? render : null;
+    const reply = [FRAME_REPLY, entry.ref, entry.lastSeq, html, patch ?? null];
+    if (effects !== undefined && effects !== null) reply.push(effects);
+    this.handlers.onFrame(reply);
+  }
+
+  /** A new stream: join every held component to it and subscribe the page's channels again. */
+  announce() {
+    const entries = [...this.held.entries()].map(([cid, e]) => [cid, wireOf(e.snapshot)]);
+    const frames = entries.length ? [[FRAME_JOIN, entries]] : [];
+    for (const name of this.channelNames) frames.push([FRAME_SUBSCRIBE, name]);
+    if (frames.length) this.postChannelFrames(frames);
+  }
+
+  /** SUBSCRIBE, UNSUBSCRIBE or WHISPER from channels.js. */
+  channelFrame(frame) {
+    const [type, name] = frame;
+    if (type === FRAME_SUBSCRIBE) this.channelNames.add(name);
+    if (type === FRAME_UNSUBSCRIBE) this.channelNames.delete(name);
+    if (this.streamId === null) return; // subscriptions go with the stream's announce()
+    this.postChannelFrames([frame]);
+  }
+
+  /** Post frames for the stream's session; only channel events of the answer matter. */
+  postChannelFrames(frames) {
+    const generation = this.generation;
+    this.post(frames)
+      .then((answer) => {
+        if (!this.current(generation)) return;
+        for (const out of answer) {
+          if (Array.isArray(out) && out[0] === FRAME_EVENT) this.handlers.onFrame(out);
+        }
+      })
+      .catch((err) => console.warn("livepy: a channel request failed", err));
+  }
+
   // -- Server-Sent Events -------------------------------------------------------------------
 
   listen() {
@@ -422,6 +515,12 @@ export class HttpTransport {
     source.onopen = () => {
       this.sourceAttempts = 0;
     };
+    source.addEventListener("stream", (event) => {
+      if (source !== this.source) return;
+      this.streamId = String(event.data);
+      this.streamRefs.clear();
+      this.announce();
+    });
     source.onmessage = (event) => {
       if (source !== this.source) return;
       this.lastEvent = Date.now();
@@ -433,7 +532,7 @@ export class HttpTransport {
         return;
       }
       if (!Array.isArray(frame) || frame[0] === FRAME_PING || frame[0] === FRAME_PONG) return;
-      this.handlers.onFrame(frame);
+      this.fromStream(frame);
     };
     source.onerror = () => {
       if (source !== this.source || source.readyState !== EventSource.CLOSED) return;

@@ -9,20 +9,27 @@ import {
   ATTR_ID,
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_ERROR,
+  FRAME_EVENT,
+  FRAME_PAGE,
   FRAME_JOIN,
   FRAME_JOINED,
   FRAME_PING,
   FRAME_PONG,
   FRAME_REPLY,
 } from "./constants.js";
+import { bindChannels, channel, receiveChannelEvent, resubscribeChannels } from "./channels.js";
 import { encode } from "./codec.js";
 import { Component, LivepyError } from "./component.js";
+import { defineHook } from "./directives/hook.js";
 import { installDirectives } from "./directives/index.js";
-import { emitHook } from "./hooks.js";
+import { dispatch, dispatchTo, on } from "./events.js";
+import { emitHook, onHook } from "./hooks.js";
+import { installNavigation, navigate, receivePage } from "./navigate.js";
 import { reportError } from "./overlay.js";
 import { components } from "./registry.js";
 import { snapshotWire } from "./snapshot.js";
 import { Socket } from "./socket.js";
+import { install as installUrl } from "./url.js";
 
 export const DEFAULT_WS_ATTEMPTS = 3;
 
@@ -52,10 +59,12 @@ const transport = {
   send: (frame) => (open && connection?.send(frame)) ?? false,
   isOpen: () => open && (connection?.isOpen() ?? false),
 };
+bindChannels(transport);
 
 /** Join `list` (Components), in as many JOIN frames as the frame size limit needs. */
 function join(list) {
-  list = list.filter((component) => component.snapshot !== null);
+  // A component whose joinHeld is set (lp-lazy="visible" not yet in view) joins later.
+  list = list.filter((component) => component.snapshot !== null && !component.joinHeld);
   if (!transport.isOpen() || list.length === 0) return;
   const limit = (config.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES) - 16;
   let entries = [];
@@ -102,6 +111,7 @@ export function discover() {
       components.delete(id);
       if (component.ref !== null) byRef.delete(component.ref);
       component.destroy();
+      emitHook("removed", component);
     }
   }
   join(found);
@@ -129,6 +139,10 @@ function onFrame(frame) {
     if (component) component.onError(error, seq);
     // An error the server could not tie to a component most likely answers a frame we just sent.
     else if (cid === null) components.forEach((c) => c.abortInflight(error));
+  } else if (type === FRAME_EVENT) {
+    receiveChannelEvent(frame); // a channel the page's JS listens on (channels.js)
+  } else if (type === FRAME_PAGE) {
+    receivePage(frame); // the page an lp-navigate asked for (navigate.js)
   } else if (type === FRAME_PING) {
     transport.send([FRAME_PONG]); // transports that pass heartbeats through
   } else if (type !== FRAME_PONG) {
@@ -148,6 +162,7 @@ function onOpen() {
   everOpened = true;
   // Every component joins again with its latest snapshot; refs and sequence numbers restart.
   join([...components.values()]);
+  resubscribeChannels();
 }
 
 /** `info`: {code} of the close, when the transport knows it. */
@@ -192,6 +207,9 @@ function useConnection(next) {
   connection.connect();
 }
 
+// A directive that held a component back (joinHeld) lets it join now.
+onHook("join", (component) => join([component]));
+
 let started = false;
 
 export async function start() {
@@ -199,6 +217,8 @@ export async function start() {
   started = true;
   readConfig();
   installDirectives();
+  installUrl();
+  installNavigation({ transport, discover, overSocket: () => connection instanceof Socket });
   discover();
   if (config.transport === "http") await fallBackToHttp();
   else useConnection(new Socket(config, handlers));
@@ -209,6 +229,8 @@ window.livepy = {
   config,
   /** Component `id`: {id, el, state, call(method, ...args), set(field, value), refresh()}. */
   find: (id) => components.get(String(id)) ?? null,
+  /** `livepy.channel("presence-room.1")`: listen, listenForWhisper, whisper (channels.js). */
+  channel,
   get connected() {
     return transport.isOpen();
   },
@@ -222,6 +244,16 @@ window.livepy = {
     return connection instanceof Socket ? "websocket" : "http";
   },
   discover,
+  /** `livepy.hook(name, {mounted, updated, destroyed})`: a client hook for `lp-hook="name"`. */
+  hook: defineHook,
+  /** `livepy.dispatch("saved", {id: 1})`: to every component listening (@on), see events.js. */
+  dispatch,
+  /** `livepy.dispatchTo("cart", "saved", {id: 1})`: to the components registered as "cart". */
+  dispatchTo,
+  /** `livepy.on("saved", (params) => ...)`: events dispatched to every component; returns off. */
+  on,
+  /** `livepy.navigate("/path")`: swap in another page of this site without a reload. */
+  navigate,
 };
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

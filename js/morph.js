@@ -67,7 +67,10 @@ function morphElement(from, to, active, isRoot) {
   const formChanged = !focused && formMarkupOf(from) !== formMarkupOf(to);
   if (!ignore) syncAttributes(from, to, focused);
   // A focused textarea's text children are its default value: leave what the user types alone.
-  if (!(focused && from.nodeName === "TEXTAREA")) morphChildren(from, to, active);
+  // An lp-stream container's children belong to its stream (js/stream.js), not to the render.
+  const keepChildren =
+    (focused && from.nodeName === "TEXTAREA") || from.hasAttribute("lp-stream");
+  if (!keepChildren) morphChildren(from, to, active);
   if (formChanged) syncFormState(from, to);
 }
 

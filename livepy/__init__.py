@@ -16,6 +16,9 @@ from livepy.exceptions import (
 )
 from livepy.features.computed import computed
 from livepy.features.locked import Locked
+from livepy.features.props import Modelable, Reactive
+from livepy.features.uploads import UploadedFile, UploadSettings
+from livepy.features.url import Url, url
 
 __version__ = "0.1.0"
 
@@ -28,13 +31,19 @@ __all__ = [
     "LivePy",
     "LivepyError",
     "Locked",
+    "Modelable",
     "ProtocolError",
+    "Reactive",
     "RenderError",
     "UnknownComponentError",
+    "UploadSettings",
+    "UploadedFile",
+    "Url",
     "__version__",
     "action",
     "computed",
     "on",
     "on_notification",
     "on_presence",
+    "url",
 ]

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp
 
 from livepy.broadcasting import Broadcaster, BroadcastEvent
 from livepy.exceptions import ConfigurationError
+from livepy.features.uploads import UploadSettings, UploadStore
+from livepy.features.uploads.endpoint import upload_routes
 from livepy.metrics import Metrics
 from livepy.paths import JS_DIR, TEMPLATES_DIR
 from livepy.protocol import constants as c
@@ -33,6 +35,7 @@ from livepy.transport.shutdown import drain, wrap_lifespan
 from livepy.transport.websocket import websocket_endpoint
 
 if TYPE_CHECKING:
+    from livepy.monitor import Monitor
     from livepy.testing import ComponentTest
 
 __all__ = ["Limits", "LivePy"]
@@ -57,6 +60,8 @@ class Limits:
     ``max_http_body_bytes`` bounds one HTTP fallback request (413 above it).
     ``max_pending_pushes`` bounds the broadcast work waiting for one connection; beyond it
     the connection is closed with 4008 (slow consumer) and recovers by reconnecting.
+    ``max_whispers_per_second`` bounds a page's whispers; over it each whisper is refused
+    with ``whisper_rate_limited`` (the connection stays open).
     """
 
     max_frame_bytes: int = c.DEFAULT_MAX_FRAME_BYTES
@@ -66,6 +71,7 @@ class Limits:
     max_connections_per_ip: int | None = None
     max_http_body_bytes: int = 4 * c.DEFAULT_MAX_FRAME_BYTES
     max_pending_pushes: int = 1000
+    max_whispers_per_second: float = c.DEFAULT_MAX_WHISPERS_PER_SECOND
 
 
 class LivePy:
@@ -99,6 +105,9 @@ class LivePy:
         metrics: bool = False,
         metrics_auth: MetricsAuth | str | None = None,
         pusher: PusherApps | Sequence[PusherApp] | None = None,
+        monitor: str | None = None,
+        monitor_auth: Callable[[Request], bool | Awaitable[bool]] | None = None,
+        uploads: UploadSettings | None = None,
     ) -> None:
         if isinstance(templates, str | PathLike):
             templates = [templates]
@@ -109,6 +118,8 @@ class LivePy:
         broker = broker or os.environ.get("LIVEPY_BROKER") or "memory://"
         self.broker_url = broker
         secret_key = resolve_secret_key(secret_key)
+        # For features that sign their own values (flash cookies), each with its own salt.
+        self.secret_key = secret_key
         self.snapshots = Snapshotter(secret_key, max_age=snapshot_max_age)
         self.env = build_environment(self, [*templates, TEMPLATES_DIR])
         self.templates = Jinja2Templates(env=self.env)
@@ -147,6 +158,14 @@ class LivePy:
             pusher = PusherApps(pusher)
         pusher = pusher or PusherApps.from_env()
         self.pusher = PusherServer(self, pusher) if pusher is not None else None
+        # The live monitor page (livepy/monitor), at `monitor` when given.
+        self.monitor: Monitor | None = None
+        if monitor:
+            from livepy.monitor import Monitor
+
+            self.monitor = Monitor(self, monitor, monitor_auth)
+        # Temporary file uploads (docs/reference/uploads.md).
+        self.uploads = UploadStore(secret_key, uploads)
 
     def channel(self, pattern: str) -> Callable[[F], F]:
         """``@live.channel("orders.{order_id}")``: who may subscribe to private-/presence-orders.N.
@@ -212,6 +231,9 @@ class LivePy:
             routes.append(Route(self.path + "/metrics", partial(metrics_endpoint, self)))
         if self.pusher is not None:
             routes.extend(pusher_routes(self, self.pusher))
+        if self.monitor is not None:
+            routes.append(self.monitor.route())
+        routes.extend(upload_routes(self))
         routes.append(Mount(self.path, app=StaticFiles(directory=JS_DIR), name="livepy-js"))
         return routes
 

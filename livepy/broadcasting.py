@@ -19,6 +19,7 @@ import msgpack
 from livepy.broker import Hub, backend_for
 from livepy.channels import ChannelAuthorizer, ChannelKind, kind_of, validate_channel_name
 from livepy.exceptions import LivepyError
+from livepy.fanout import SharedRenders
 
 if TYPE_CHECKING:
     from livepy.session import LiveSession
@@ -114,6 +115,7 @@ class Broadcaster:
 
     def __init__(self, broker_url: str) -> None:
         self.hub = Hub(backend_for(broker_url))
+        self.renders = SharedRenders()  # render-once fan-out (livepy/fanout.py)
         self.authorizer = ChannelAuthorizer()
         self.sessions_by_connection: dict[str, LiveSession] = {}
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -12,9 +12,18 @@ import copy
 import dataclasses
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeVar,
+    get_args,
+    get_origin,
+)
 
 from livepy import features, registry
 from livepy.convert import ConversionError, check_supported, convert, dump, unwrap
@@ -23,6 +32,7 @@ from livepy.features.lifecycle import HOOK_METHODS
 
 if TYPE_CHECKING:
     from livepy.broadcasting import PendingBroadcast
+    from livepy.features.events import PendingDispatch
 
 __all__ = ["Component", "action", "on", "on_notification", "on_presence"]
 
@@ -41,6 +51,14 @@ _RESERVED = frozenset(
         "validate",
         "forget",
         "add_effect",
+        "push_event",
+        "dispatch",
+        "dispatch_browser",
+        "redirect",
+        "flash",
+        "stream",
+        "stream_remove",
+        "stream_reset",
     }
 )
 # Where a parent's snapshot records its children: not an identifier, so never a field name.
@@ -184,6 +202,13 @@ class Component:
         """
         self.pending_effects.setdefault(kind, []).append(value)
 
+    def push_event(self, event: str, data: Any = None) -> None:
+        """Send ``data`` to this component's ``lp-hook`` handlers of ``event`` in the browser
+        (``this.handleEvent(event, callback)``), after this request's reply is applied."""
+        from livepy.features.hook_events import push_event
+
+        push_event(self, event, data)
+
     def mount(self, **props: Any) -> None:
         """Runs once, on first render. By default, props are assigned to state fields."""
         for key, value in props.items():
@@ -201,11 +226,69 @@ class Component:
 
         validate(self, *fields)
 
+    def dispatch(self, event: str, /, **params: Any) -> PendingDispatch:
+        """Send ``event`` to the ``@on(event)`` listeners of the components on the page, once
+        this request succeeds; narrow with ``.to("name")``, ``.up()`` or ``.self()``."""
+        from livepy.features.events import dispatch
+
+        return dispatch(self, event, params)
+
+    def dispatch_browser(self, event: str, /, **detail: Any) -> None:
+        """A DOM ``CustomEvent`` named ``event`` (with ``detail``) that bubbles to ``window``."""
+        from livepy.features.events import dispatch_browser
+
+        dispatch_browser(self, event, detail)
+
+    def redirect(self, url: str, *, navigate: bool = False) -> None:
+        """Go to ``url`` once this request succeeds: a full page load, or with ``navigate``
+        a page swap without reload (as ``lp-navigate`` links do)."""
+        from livepy.features.navigation import redirect
+
+        redirect(self, url, navigate=navigate)
+
+    def flash(self, message: str, level: str = "info") -> None:
+        """A message for the next page the browser loads, read there with ``flashes()``."""
+        from livepy.features.navigation import flash
+
+        flash(self, message, level)
+
     def forget(self, *names: str) -> None:
         """Drop cached ``@computed`` values: the named ones, or all of them."""
         from livepy.features.computed import forget
 
         forget(self, *names)
+
+    def stream(
+        self,
+        name: str,
+        items: Iterable[Any] = (),
+        *,
+        at: Literal["end", "start"] = "end",
+        reset: bool = False,
+        limit: int | None = None,
+        key: str | Callable[[Any], Any] = "id",
+    ) -> None:
+        """Send ``items`` to the browser's copy of stream ``name``, at its ``end`` or ``start``,
+        without keeping them (see features.streams); ``reset`` empties it first, ``limit``
+        keeps at most that many there; ``key`` names each item (an attribute, a dict key or a
+        callable)."""
+        from livepy.features.streams import stream
+
+        stream(self, name, items, at=at, reset=reset, limit=limit, key=key)
+
+    def stream_remove(
+        self, name: str, *items_or_keys: Any, key: str | Callable[[Any], Any] = "id"
+    ) -> None:
+        """Remove items (or keys) from the browser's copy of stream ``name``."""
+        from livepy.features.streams import stream_remove
+
+        stream_remove(self, name, *items_or_keys, key=key)
+
+    def stream_reset(self, name: str) -> None:
+        """Empty the browser's copy of stream ``name``."""
+        from livepy.features.streams import stream_reset
+
+        stream_reset(self, name)
 
     # -- state <-> wire ------------------------------------------------------------
 
@@ -230,6 +313,7 @@ class Component:
             state[CHILDREN_KEY] = {key: list(child) for key, child in self.children.items()}
         if self.offsets:
             state[OFFSETS_KEY] = {channel: list(at) for channel, at in self.offsets.items()}
+        features.dump_extra(self, state)
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -240,6 +324,7 @@ class Component:
         self.offsets = {ch: list(at) for ch, at in (state.get(OFFSETS_KEY) or {}).items()}
         children = state.get(CHILDREN_KEY) or {}
         self.children = {key: (child[0], child[1], child[2]) for key, child in children.items()}
+        features.load_extra(self, state)
 
     def set_field(self, name: str, value: Any) -> None:
         """Apply one model update from the client: only declared state, converted to its type,
@@ -341,9 +426,16 @@ def _collect_actions(cls: type[Component]) -> dict[str, ActionSpec]:
             "set_field",
             "snapshot_state",
             "broadcast",
+            "dispatch",
+            "dispatch_browser",
+            "redirect",
+            "flash",
             "template_context",
             "validate",
             "forget",
+            "stream",
+            "stream_remove",
+            "stream_reset",
             *HOOK_METHODS,
         }
         if name.startswith("_") or name in forbidden:

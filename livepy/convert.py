@@ -5,6 +5,10 @@ The annotation alone decides the type: a client can send only plain msgpack valu
 annotations: int, float, str, bool, None, Optional/unions with None, list[T],
 dict[str, T], Literal[...], Enum subclasses, dataclasses of those, and Any-free
 combinations of them. Anything else is refused when the component class is defined.
+
+A class may carry its own conversion (``livepy.UploadedFile`` does): a classmethod
+``__livepy_convert__(value, where)`` that builds it from plain data or raises
+ConversionError, and a method ``__livepy_dump__()`` that turns it back into plain data.
 """
 
 from __future__ import annotations
@@ -54,10 +58,14 @@ def describe(tp: Any) -> str:
     return repr(tp).replace("typing.", "")
 
 
+def _has_own_conversion(tp: Any) -> bool:
+    return isinstance(tp, type) and callable(getattr(tp, "__livepy_convert__", None))
+
+
 def check_supported(tp: Any, where: str) -> None:
     """Raise TypeError naming ``where`` if ``tp`` cannot be carried in a snapshot."""
     tp = unwrap(tp)
-    if tp in _SCALARS or tp is type(None) or tp is None:
+    if tp in _SCALARS or tp is type(None) or tp is None or _has_own_conversion(tp):
         return
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         for member in tp:
@@ -135,6 +143,8 @@ def convert(value: Any, tp: Any, where: str = "value") -> Any:
         if isinstance(value, str):
             return value
         raise ConversionError(f"{where}: expected a string, got {_show(value)}")
+    if _has_own_conversion(tp):
+        return tp.__livepy_convert__(value, where)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         for member in tp:
             if member.value == value or (isinstance(value, str) and str(member.value) == value):
@@ -207,6 +217,9 @@ def dump(value: Any, tp: Any, where: str = "value") -> Any:
         raise TypeError(f"{where} is None but is declared {describe(tp)}")
     if isinstance(value, enum.Enum):
         return value.value
+    own_dump = getattr(value, "__livepy_dump__", None)
+    if own_dump is not None and not isinstance(value, type):
+        return own_dump()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         hints = _hints(type(value))
         return {

@@ -20,6 +20,14 @@ EXAMPLES = {
     "counter": "A counter: actions with arguments, and a loading indicator.",
     "todos": "A todo list: a keyed list and a live-bound text input.",
     "dashboard": "A live dashboard: numbers broadcast to every open tab.",
+    "uploads": "File uploads: a progress bar, image previews, validation by content.",
+    "feed": "A log feed on a stream: append, pin, remove, with nothing kept on the server.",
+    "chart": "A chart drawn by an lp-hook in plain SVG, fed by server actions and lp-poll.",
+    "contact": "A contact form with live validation: errors appear and go as you type.",
+    "table": "A searchable, sortable, paginated table bound to the query string.",
+    "cards": "Nested components: editable cards, each its own component, bound to the board.",
+    "chat": "A chat room: who is online, typing indicators over whispers, messages for all.",
+    "orders": "Order tracking on private channels: only an order's owner sees its updates.",
 }
 
 

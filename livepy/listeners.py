@@ -18,7 +18,7 @@ import msgpack
 
 from livepy.broker import BrokerError
 from livepy.broker.hub import Event, decode_event
-from livepy.channels import validate_channel_name
+from livepy.channels import ChannelKind, kind_of, validate_channel_name
 from livepy.component import Component
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
@@ -26,7 +26,7 @@ from livepy.protocol.errors import ProtocolError
 if TYPE_CHECKING:
     from livepy.broadcasting import Broadcaster
 
-__all__ = ["ChannelListeners", "channel_listeners"]
+__all__ = ["ChannelListeners", "EventChange", "channel_listeners"]
 
 logger = logging.getLogger("livepy.broadcasting")
 
@@ -118,20 +118,7 @@ class ChannelListeners:
         refused &= wanted
         refusals = []
         for channel in wanted - current - refused:
-            allowed = self._allowed.get(channel)
-            own = self.user_id is not None and channel == f"{NOTIFICATION_PREFIX}{self.user_id}"
-            if allowed is None and own:  # everyone may hear their own notifications
-                allowed = self._allowed[channel] = True
-            if allowed is None:
-                try:
-                    result = await self.broadcaster.authorizer.authorize(self.user, channel)
-                except Exception:
-                    logger.exception("event=authorize_error channel=%s", channel)
-                    result = None
-                allowed = bool(result and result.allowed)
-                self._allowed[channel] = allowed
-                if allowed and result is not None and result.member is not None:
-                    self._member_info[channel] = result.member
+            allowed = await self.authorize(channel)
             if not allowed:
                 refused.add(channel)
                 refusals.append(
@@ -146,6 +133,31 @@ class ChannelListeners:
         for channel in current - wanted:
             await self._remove(ref, channel)
         return refusals
+
+    async def authorize(self, channel: str) -> bool:
+        """May this connection's user listen on ``channel``? Asked once per connection."""
+        allowed = self._allowed.get(channel)
+        if allowed is not None:
+            return allowed
+        if kind_of(channel) is ChannelKind.PUBLIC:
+            allowed = True
+        elif self.user_id is not None and channel == f"{NOTIFICATION_PREFIX}{self.user_id}":
+            allowed = True  # everyone may hear their own notifications
+        else:
+            try:
+                result = await self.broadcaster.authorizer.authorize(self.user, channel)
+            except Exception:
+                logger.exception("event=authorize_error channel=%s", channel)
+                result = None
+            allowed = bool(result and result.allowed)
+            if allowed and result is not None and result.member is not None:
+                self._member_info[channel] = result.member
+        self._allowed[channel] = allowed
+        return allowed
+
+    def member_of(self, channel: str) -> dict[str, Any] | None:
+        """This connection's member info on an authorized presence channel, else None."""
+        return self._member_info.get(channel)
 
     async def _add(self, ref: int, channel: str) -> None:
         self._by_ref.setdefault(ref, set()).add(channel)
@@ -210,6 +222,10 @@ class ChannelListeners:
                     await _handle(instance, event, self.user_id)
         return lost
 
+    def listens_on(self, channel: str) -> bool:
+        """Does any component of this connection listen on ``channel`` now?"""
+        return bool(self._refs.get(channel))
+
     def listening(self, ref: int, channel: str) -> bool:
         return channel in self._by_ref.get(ref, set())
 
@@ -230,10 +246,10 @@ class ChannelListeners:
         if event.name == PRESENCE_EVENT:
             await self._deliver_presence(event.channel)
             return
-        user_id = self.user_id
+        change = EventChange(event, self.user_id)
         for ref in sorted(self._refs.get(event.channel, ())):
             if self.run is not None:
-                await self.run(ref, lambda instance: _handle(instance, event, user_id))
+                await self.run(ref, change)
 
     async def _deliver_presence(self, channel: str) -> None:
         """Members changed somewhere: run here / joining / leaving with the differences.
@@ -263,6 +279,19 @@ class ChannelListeners:
                         instance, channel, members, joined, left, self.user_id
                     ),
                 )
+
+
+class EventChange:
+    """The change a broadcast event makes to one instance; ``event`` keys shared renders."""
+
+    __slots__ = ("event", "user_id")
+
+    def __init__(self, event: Event, user_id: str | None) -> None:
+        self.event = event
+        self.user_id = user_id
+
+    async def __call__(self, instance: Component) -> float | None:
+        return await _handle(instance, self.event, self.user_id)
 
 
 async def _call(instance: Component, method: str, argument: Any) -> None:

@@ -14,15 +14,19 @@ import contextlib
 import logging
 import secrets
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livepy import features, registry
 from livepy.broker import BrokerError
+from livepy.channels.page import PageChannels
 from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
 from livepy.exceptions import UnknownComponentError
+from livepy.features.lazy import LAZY_KEY, mount_lazy
+from livepy.features.props import follow_ups, is_bound
 from livepy.listeners import ChannelListeners
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
@@ -31,10 +35,14 @@ from livepy.protocol.frames import (
     ErrorFrame,
     Join,
     Joined,
+    Navigate,
     Ping,
     Pong,
     Reply,
     Resync,
+    Subscribe,
+    Unsubscribe,
+    Whisper,
     decode_client_frame,
     encode,
 )
@@ -45,17 +53,26 @@ if TYPE_CHECKING:
     from livepy.app import LivePy
     from livepy.broadcasting import PendingBroadcast
 
-__all__ = ["LiveSession"]
+__all__ = ["LiveSession", "active_live"]
 
 logger = logging.getLogger("livepy.session")
 
 MAGIC_REFRESH = "$refresh"
+_active_live: ContextVar[LivePy | None] = ContextVar("livepy_active_live", default=None)
 # A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
 REISSUE_AFTER = 3600
 
 # A change to one component; it may return a throttle interval (seconds) for its render.
 Change = Callable[[Component], Awaitable[float | None]]
 DEFERRED = b""  # _change's answer when the render was postponed by a throttle
+
+
+def active_live() -> LivePy:
+    """The LivePy whose session is running the current change (for actions and listeners)."""
+    live = _active_live.get()
+    if live is None:
+        raise RuntimeError("this works only inside an action or listener that livepy runs")
+    return live
 
 
 async def _no_change(instance: Component) -> None:
@@ -104,6 +121,9 @@ class LiveSession:
             live.broadcaster, user=user, connection_id=self.connection_id
         )
         self.listeners.run = self._schedule
+        self._page_channels: PageChannels | None = None  # created on the first SUBSCRIBE/WHISPER
+        # The ASGI scope of the WebSocket handshake: NAVIGATE renders pages with its cookies.
+        self.scope: MutableMapping[str, Any] | None = None
         live.broadcaster.remember_loop()
 
     async def close(self) -> None:
@@ -115,6 +135,8 @@ class LiveSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.listeners.close()
+        if self._page_channels is not None:
+            await self._page_channels.close()
 
     async def receive(self, data: bytes) -> list[bytes]:
         """Handle one client frame; return the frames to send back, in order."""
@@ -153,9 +175,35 @@ class LiveSession:
             return await self._call(frame)
         if isinstance(frame, Resync):
             return [self._resync(frame)], []
+        if isinstance(frame, Subscribe | Unsubscribe | Whisper):
+            return await self.page_channels().handle(frame), []
+        if isinstance(frame, Navigate):
+            return [await self._navigate(frame)], []
         if isinstance(frame, Ping):
             return [encode(Pong())], []
         return [], []  # Pong: the transport's heartbeat already saw traffic
+
+    async def _navigate(self, frame: Navigate) -> bytes:
+        """``lp-navigate``: the page is being replaced, so its components are let go, and the
+        target page is rendered through the app (livepy/features/navigation/page.py)."""
+        from livepy.features.navigation.page import render_page
+
+        return encode(await render_page(self.scope, frame, self.leave_all))
+
+    async def leave_all(self) -> None:
+        """Forget every component of this connection: the page that held them is gone."""
+        for ref, live in list(self.components.items()):
+            if live.flush is not None and not live.flush.done():
+                live.flush.cancel()
+            await self.listeners.drop(ref)
+        self.components.clear()
+        self._refs_by_cid.clear()
+
+    def page_channels(self) -> PageChannels:
+        """The channels this page's JS subscribed to, and its whispers (livepy/channels/page)."""
+        if self._page_channels is None:
+            self._page_channels = PageChannels(self)
+        return self._page_channels
 
     def _error(self, exc: ProtocolError, detail: str | None = None) -> bytes:
         logger.info("refused %s: %s (cid=%s seq=%s)", exc.code, exc.message, exc.cid, exc.seq)
@@ -174,6 +222,8 @@ class LiveSession:
             instance = live.instance
             refusals = await self.listeners.sync(live.ref, instance)
             patch = None
+            if LAZY_KEY in live.state:  # just mounted: the client's snapshot must follow
+                patch = self._patch(live, instance.snapshot_state())
             lost: list[str] = []
             if instance.offsets:
                 lost = await self.listeners.recover(live.ref, instance)
@@ -205,8 +255,11 @@ class LiveSession:
         instance.id = cid
         try:
             features.begin(instance)
-            instance.load_state(snapshot.state)
-            features.hydrate(instance)
+            if LAZY_KEY in snapshot.state:  # a lazy placeholder: mount() runs now
+                mount_lazy(instance, snapshot.state)
+            else:
+                instance.load_state(snapshot.state)
+                features.hydrate(instance)
             html = self.live.renderer.render_html(instance)
         except ConversionError as exc:  # a genuine snapshot from an older schema
             raise ProtocolError(
@@ -257,7 +310,7 @@ class LiveSession:
         live.seq = seq
         reply = self._reply(live)
         assert reply is not None
-        out = [reply]
+        out = [reply, *await self._propagate(live)]
         for refusal in await self.listeners.sync(live.ref, instance):
             out.append(self._error(refusal))
         pending, instance.pending_broadcasts = instance.pending_broadcasts, []
@@ -270,6 +323,7 @@ class LiveSession:
         cid = instance.id
         before = instance.dump_state()
         instance.pending_broadcasts = []
+        _active_live.set(self.live)  # for features that sign values, such as flash messages
         try:
             features.begin(instance)
             try:
@@ -289,7 +343,12 @@ class LiveSession:
                 live.dirty = True  # the render waits for the end of the throttle window
                 self._flush_later(live, throttle)
                 return DEFERRED
-            live.next_html = self.live.renderer.render_html(instance)
+            event = getattr(change, "event", None)  # a broadcast: render once per state
+            if event is None:
+                live.next_html = self.live.renderer.render_html(instance)
+            else:
+                renders = self.live.broadcaster.renders
+                live.next_html = renders.render(self.live.renderer, instance, event)
             live.next_state = instance.snapshot_state()
         except ProtocolError as exc:
             instance.load_state(before)
@@ -311,6 +370,30 @@ class LiveSession:
             refusal = ProtocolError(c.ERR_COMPONENT_ERROR, message, cid=cid, seq=seq)
             return self._error(refusal, detail)
         return None
+
+    async def _propagate(self, live: Live) -> list[bytes]:
+        """Reactive and modelable props (features.props): the parent or children that
+        ``live``'s change reaches on this connection change and re-render in the same
+        request, and so on from them; pushed REPLY frames, bounded by the component count."""
+        frames: list[bytes] = []
+        todo, budget = [live], 2 * len(self.components)
+        while todo and budget > 0:
+            source = todo.pop(0)
+            if not is_bound(source.instance):
+                continue  # most components: nothing to pass on, no dict to build
+            by_id = {other.instance.id: other.instance for other in self.components.values()}
+            for cid, change in follow_ups(source.instance, by_id):
+                target = self.components.get(self._refs_by_cid.get(cid, -1))
+                if target is None or budget <= 0:
+                    continue
+                budget -= 1
+                error = await self._change(target, change, None)
+                frame = error if error is not None else self._reply(target, ack=False)
+                if frame:
+                    frames.append(frame)
+                if error is None:
+                    todo.append(target)
+        return frames
 
     def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
@@ -353,6 +436,7 @@ class LiveSession:
                 frames = [error if error is not None else self._pushed(live)]
                 pending: list[PendingBroadcast] = []
                 if error is None:
+                    frames += await self._propagate(live)
                     refusals = await self.listeners.sync(ref, live.instance)
                     frames += [self._error(refusal) for refusal in refusals]
                     pending, live.instance.pending_broadcasts = live.instance.pending_broadcasts, []
@@ -395,6 +479,10 @@ class LiveSession:
                 raise ProtocolError(c.ERR_BAD_UPDATE, str(exc)) from None
         for method, args in frame.calls:
             if method == MAGIC_REFRESH and not args:
+                continue
+            reserved = features.reserved_call(instance, method, args) if method[:1] == "$" else None
+            if reserved is not None:  # such as "$event", a dispatched event (features.events)
+                await reserved
                 continue
             spec = type(instance).__actions__.get(method)
             if spec is None:

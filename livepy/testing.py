@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgpack
 
-from livepy import registry
+from livepy import features, registry
 from livepy.broker.hub import Event
 from livepy.component import Component
 from livepy.features.validation import ErrorBag, errors_of
@@ -75,6 +75,7 @@ class ComponentTest:
         component: type[Component] | str,
         *,
         acting_as: Any = None,
+        query: str | dict[str, Any] | None = None,
         **props: Any,
     ) -> None:
         name = component if isinstance(component, str) else component.name
@@ -82,6 +83,8 @@ class ComponentTest:
         instance = cls()
         instance.id = "test"
         instance.mount(**props)
+        # ``query="q=shoes&page=2"`` (or a dict): the page request's query string, for Url fields.
+        features.mounted(instance, _page_request(query))
         page_html = live.renderer.render_page_html(instance)
         match = _SNAPSHOT.search(page_html)
         assert match is not None
@@ -143,6 +146,13 @@ class ComponentTest:
     def set_many(self, values: dict[str, Any]) -> ComponentTest:
         """Several model updates in one CALL, as deferred ``lp-model`` fields are sent."""
         return _run(self.aset_many(values))
+
+    def upload(self, field: str, *files: tuple[str, bytes]) -> ComponentTest:
+        """Upload ``(name, bytes)`` files into an ``UploadedFile`` field, as a file input with
+        ``lp-model`` does once its files arrived (their type is sniffed from the bytes)."""
+        from livepy.features.uploads import upload_value
+
+        return self.set(field, upload_value(self.live.uploads, self.instance, field, files))
 
     async def _send(self, updates: dict[str, Any], calls: tuple[Any, ...]) -> ComponentTest:
         if not self._joined:
@@ -268,10 +278,65 @@ class ComponentTest:
         )
         return self
 
+    # -- events and navigation (livepy/features/events, livepy/features/navigation) ----------
+
+    async def adispatch(self, event: str, /, **params: Any) -> ComponentTest:
+        return await self._send({}, (("$event", (event, params)),))
+
+    def dispatch(self, event: str, /, **params: Any) -> ComponentTest:
+        """Deliver a component event to this component's ``@on(event)`` listeners."""
+        return _run(self.adispatch(event, **params))
+
+    def _effect_values(self, kind: str) -> list[Any]:
+        return [value for k, value in self.effects if k == kind]
+
+    def assert_dispatched(self, event: str, /, **params: Any) -> ComponentTest:
+        """An event was dispatched (with these params, if given; others may be there too)."""
+        sent = self._effect_values("dispatch")
+        for value in sent:
+            got = value.get("params", {})
+            if value["name"] == event and all(got.get(k, ...) == v for k, v in params.items()):
+                return self
+        raise AssertionError(f"{event!r} was not dispatched with {params}; dispatched: {sent}")
+
+    def assert_not_dispatched(self, event: str) -> ComponentTest:
+        sent = [value for value in self._effect_values("dispatch") if value["name"] == event]
+        assert not sent, f"{event!r} was dispatched: {sent}"
+        return self
+
+    def assert_dispatched_browser(self, event: str, /, **detail: Any) -> ComponentTest:
+        """A browser event was dispatched (with this detail, if given)."""
+        sent = self._effect_values("browser_event")
+        for value in sent:
+            got = value.get("detail", {})
+            if value["name"] == event and all(got.get(k, ...) == v for k, v in detail.items()):
+                return self
+        raise AssertionError(f"no browser event {event!r} with {detail}; dispatched: {sent}")
+
+    def assert_redirect(self, url: str | None = None) -> ComponentTest:
+        """The last reply redirects (to ``url``, if given)."""
+        reply = self.last_reply
+        targets = [value["url"] for value in ((reply and reply.effects) or {}).get("redirect", [])]
+        assert targets, "no redirect"
+        assert url is None or targets[-1] == url, f"redirects to {targets[-1]!r}, not {url!r}"
+        return self
+
 
 def authorize(live: LivePy, user: Any, channel: str) -> Any:
     """Run the ``@live.channel`` rules for ``user`` and ``channel``: ``.allowed``, ``.member``."""
     return _run(live.broadcaster.authorizer.authorize(user, channel))
+
+
+def _page_request(query: str | dict[str, Any] | None) -> Any:
+    """A GET request for the page a component is first rendered on, with ``query``."""
+    from urllib.parse import urlencode
+
+    from starlette.requests import Request
+
+    if isinstance(query, dict):
+        query = urlencode(query, doseq=True)
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    return Request({**scope, "query_string": (query or "").lstrip("?").encode()})
 
 
 def _in_loop() -> bool:

@@ -13,11 +13,17 @@ DOCUMENTED = {
     "ProtocolError",
     "RenderError",
     "UnknownComponentError",
+    "UploadSettings",
+    "UploadedFile",
     "__version__",
     "action",
     "computed",
     "Locked",
     "on",
+    "Url",
+    "url",
+    "Reactive",
+    "Modelable",
 }
 
 

@@ -128,6 +128,7 @@ function schedule(el, component, field, mode) {
 
 function handle(event, kind) {
   const el = event.target;
+  if (el?.type === "file") return; // file inputs upload their files: see js/upload.js
   const dir = directiveOf(el, "lp-model");
   const component = dir && componentOf(el);
   const field = dir && fieldOf(dir);

@@ -34,7 +34,7 @@ Deliver = Callable[[Delivery], Awaitable[None]]
 
 
 class BrokerBackend(abc.ABC):
-    """Seven verbs; the URL scheme picks the backend (``memory://``, ``redis://``)."""
+    """Seven verbs, plus the optional ``recent``; the URL scheme picks the backend."""
 
     history_size: int = 100
 
@@ -58,6 +58,13 @@ class BrokerBackend(abc.ABC):
     @abc.abstractmethod
     async def history(self, channel: str, epoch: str, after: str) -> list[Delivery] | None:
         """Messages after ``after`` in ``epoch``, oldest first; None when not recoverable."""
+
+    async def recent(self, channel: str, limit: int) -> list[Delivery]:
+        """Up to ``limit`` of the newest messages kept for ``channel``, oldest first.
+
+        Cache channels read their last event from here, so it is shared by every process.
+        """
+        return []
 
     @abc.abstractmethod
     async def presence_set(self, channel: str, key: str, member: bytes) -> None: ...

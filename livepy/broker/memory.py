@@ -54,6 +54,10 @@ class MemoryBackend(BrokerBackend):
             return None  # trimmed: something between `after` and the oldest kept is gone
         return [d for d in kept if int(d.offset) > last]
 
+    async def recent(self, channel: str, limit: int) -> list[Delivery]:
+        kept = self._history.get(channel, ())
+        return list(kept)[-limit:] if limit > 0 else []
+
     async def presence_set(self, channel: str, key: str, member: bytes) -> None:
         self._presence.setdefault(channel, {})[key] = member
 

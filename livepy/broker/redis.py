@@ -237,6 +237,16 @@ class RedisBackend(BrokerBackend):
             return None
         return [Delivery(channel, p, epoch, str(n)) for n, p in kept if n > last]
 
+    async def recent(self, channel: str, limit: int) -> list[Delivery]:
+        assert self._client is not None
+        try:
+            epoch, _ = await self._position(channel)
+            entries: Any = await self._client.xrevrange(self._key("h", channel), count=limit)
+        except (RedisError, OSError) as exc:
+            raise BrokerError(f"history of {channel!r} is unavailable: {exc}") from exc
+        newest_first = [Delivery(channel, f[b"p"], epoch, str(int(f[b"n"]))) for _, f in entries]
+        return newest_first[::-1]
+
     async def _beat(self) -> None:
         while True:
             with contextlib.suppress(RedisError, OSError):

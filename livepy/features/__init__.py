@@ -8,12 +8,19 @@ own ``ValidationError`` before a component's ``exception`` hook is asked.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from livepy.features.computed import ComputedHook
+from livepy.features.events import EventsHook
 from livepy.features.hooks import Hook
 from livepy.features.lifecycle import LifecycleHook
 from livepy.features.locked import LockedHook
+from livepy.features.navigation import NavigationHook
+from livepy.features.props import PropsHook
+from livepy.features.streams import StreamsHook
+from livepy.features.uploads import UploadHook
+from livepy.features.url import UrlHook
 from livepy.features.validation import ValidationHook
 
 if TYPE_CHECKING:
@@ -23,9 +30,15 @@ __all__ = ["FEATURES", "Hook"]
 
 FEATURES: tuple[Hook, ...] = (
     LockedHook(),
+    PropsHook(),
     ComputedHook(),
     ValidationHook(),
+    UploadHook(),  # after validation: a rule's message about a failed upload wins
+    StreamsHook(),
     LifecycleHook(),
+    EventsHook(),
+    NavigationHook(),
+    UrlHook(),
 )
 
 
@@ -54,6 +67,16 @@ def dehydrate(instance: Component) -> None:
         feature.dehydrate(instance)
 
 
+def dump_extra(instance: Component, state: dict[str, Any]) -> None:
+    for feature in FEATURES:
+        feature.dump_extra(instance, state)
+
+
+def load_extra(instance: Component, state: dict[str, Any]) -> None:
+    for feature in FEATURES:
+        feature.load_extra(instance, state)
+
+
 def guard_update(instance: Component, name: str) -> None:
     for feature in FEATURES:
         feature.guard_update(instance, name)
@@ -69,6 +92,18 @@ def updated(instance: Component, name: str, value: Any) -> None:
         feature.updated(instance, name, value)
 
 
+def mounted(instance: Component, request: Any) -> None:
+    for feature in FEATURES:
+        feature.mounted(instance, request)
+
+
+def root_attributes(instance: Component) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for feature in FEATURES:
+        feature.root_attributes(instance, attributes)
+    return attributes
+
+
 def rendering(instance: Component) -> None:
     for feature in FEATURES:
         feature.rendering(instance)
@@ -82,6 +117,17 @@ def context(instance: Component, variables: dict[str, Any]) -> None:
 def rendered(instance: Component, html: str) -> None:
     for feature in FEATURES:
         feature.rendered(instance, html)
+
+
+def reserved_call(
+    instance: Component, method: str, args: tuple[Any, ...]
+) -> Awaitable[None] | None:
+    """The awaitable running the reserved ``$`` call ``method``, or None when no feature owns it."""
+    for feature in FEATURES:
+        run = feature.reserved_call(instance, method, args)
+        if run is not None:
+            return run
+    return None
 
 
 def exception(instance: Component, exc: Exception) -> bool:

@@ -6,6 +6,7 @@ for the order in which features are asked). A feature overrides only what it nee
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +33,13 @@ class Hook:
     def dehydrate(self, instance: Component) -> None:
         """The state is about to be dumped into a snapshot."""
 
+    def dump_extra(self, instance: Component, state: dict[str, Any]) -> None:
+        """Add what the feature keeps in the snapshot besides the fields, under a reserved
+        ``"$name"`` key (not an identifier, so never a field)."""
+
+    def load_extra(self, instance: Component, state: dict[str, Any]) -> None:
+        """Take back what ``dump_extra`` stored, from a verified snapshot's state."""
+
     def guard_update(self, instance: Component, name: str) -> None:
         """The browser asks to update ``name`` (maybe a path, ``"form.email"``): raise
         ProtocolError to refuse outright, before the value is even converted."""
@@ -42,6 +50,14 @@ class Hook:
     def updated(self, instance: Component, name: str, value: Any) -> None:
         """``name`` became ``value`` from a model update."""
 
+    def mounted(self, instance: Component, request: Any) -> None:
+        """``mount()`` ran for a page render; ``request`` is the page's request (or None):
+        restore state it carries, such as the query string."""
+
+    def root_attributes(self, instance: Component, attributes: dict[str, str]) -> None:
+        """Add attributes to the root of a component's first render (next to its snapshot),
+        for the browser to read once, when the component starts."""
+
     def rendering(self, instance: Component) -> None:
         """The template is about to render."""
 
@@ -50,6 +66,14 @@ class Hook:
 
     def rendered(self, instance: Component, html: str) -> None:
         """The template rendered to ``html``."""
+
+    def reserved_call(
+        self, instance: Component, method: str, args: tuple[Any, ...]
+    ) -> Awaitable[None] | None:
+        """The browser calls ``method``, a ``$``-prefixed name no action can have: return an
+        awaitable running it when this feature owns the name (it may raise ProtocolError),
+        else None."""
+        return None
 
     def exception(self, instance: Component, exc: Exception) -> bool:
         """An action, listener or hook raised ``exc``: return True to handle it."""

@@ -10,14 +10,19 @@ from __future__ import annotations
 __all__ = [
     "ATTR_ID",
     "ATTR_KEY",
+    "ATTR_LISTEN",
     "ATTR_SNAPSHOT",
+    "ATTR_URL",
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_MAX_CALLS_PER_FRAME",
     "DEFAULT_MAX_COMPONENTS_PER_CONNECTION",
     "DEFAULT_MAX_FRAME_BYTES",
+    "DEFAULT_MAX_WHISPERS_PER_SECOND",
+    "EFFECT_HOOK_EVENT",
     "ERR_BAD_ARGUMENT",
     "ERR_BAD_FRAME",
     "ERR_BAD_UPDATE",
+    "ERR_BAD_URL",
     "ERR_CHANNEL_FORBIDDEN",
     "ERR_COMPONENT_ERROR",
     "ERR_FRAME_TOO_LARGE",
@@ -30,14 +35,23 @@ __all__ = [
     "ERR_TOO_MANY_COMPONENTS",
     "ERR_UNKNOWN_ACTION",
     "ERR_UNKNOWN_COMPONENT",
+    "ERR_UNKNOWN_EVENT",
+    "ERR_WHISPER_RATE_LIMITED",
+    "ERR_WHISPER_REFUSED",
     "FRAME_CALL",
     "FRAME_ERROR",
+    "FRAME_EVENT",
     "FRAME_JOIN",
     "FRAME_JOINED",
+    "FRAME_NAVIGATE",
+    "FRAME_PAGE",
     "FRAME_PING",
     "FRAME_PONG",
     "FRAME_REPLY",
     "FRAME_RESYNC",
+    "FRAME_SUBSCRIBE",
+    "FRAME_UNSUBSCRIBE",
+    "FRAME_WHISPER",
     "MAC_BYTES",
     "SNAPSHOT_VERSION",
     "WS_CLOSE_HEARTBEAT_TIMEOUT",
@@ -56,6 +70,12 @@ FRAME_PING = 5  # either way: [5]
 FRAME_PONG = 6  # either way: [6]
 FRAME_JOINED = 7  # server -> client: [7, cid, ref, html, snap_patch | nil]
 FRAME_RESYNC = 8  # client -> server: [8, ref]
+FRAME_SUBSCRIBE = 9  # client -> server: [9, channel] (a channel the page's JS listens on)
+FRAME_UNSUBSCRIBE = 10  # client -> server: [10, channel]
+FRAME_WHISPER = 11  # client -> server: [11, channel, event, data] (relayed as client-<event>)
+FRAME_EVENT = 12  # server -> client: [12, channel, event, data] (for the page's JS listeners)
+FRAME_NAVIGATE = 13  # client -> server: [13, nav, url, cookies | nil]
+FRAME_PAGE = 14  # server -> client: [14, nav, status, url, html | nil, error | nil]
 
 # Error codes carried by FRAME_ERROR. Documented in docs/reference/errors.md.
 ERR_BAD_FRAME = "bad_frame"
@@ -73,6 +93,13 @@ ERR_COMPONENT_ERROR = "component_error"
 ERR_CHANNEL_FORBIDDEN = "channel_forbidden"
 ERR_HISTORY_LOST = "history_lost"
 ERR_LOCKED_FIELD = "locked_field"  # a model update named a Locked field
+ERR_UNKNOWN_EVENT = "unknown_event"  # a dispatched event reached a component not listening
+ERR_BAD_URL = "bad_url"  # a NAVIGATE named no same-origin path, or cannot be served here
+ERR_WHISPER_REFUSED = "whisper_refused"  # public channel, channel not subscribed, bad name
+ERR_WHISPER_RATE_LIMITED = "whisper_rate_limited"  # over Limits.max_whispers_per_second
+
+# Effect kinds a REPLY may carry (see js/effects.js).
+EFFECT_HOOK_EVENT = "hook_event"  # [event, data] for the component's lp-hook handleEvent()
 
 # WebSocket close codes (4000-4999 is the application range).
 WS_CLOSE_ORIGIN_REFUSED = 4403  # do not retry
@@ -85,6 +112,8 @@ WS_CLOSE_SLOW_CONSUMER = 4008  # the client fell behind: reconnect and catch up
 ATTR_ID = "lp-id"
 ATTR_SNAPSHOT = "lp-snapshot"
 ATTR_KEY = "lp-key"
+ATTR_LISTEN = "lp-listen"  # the component events a component listens to (@on)
+ATTR_URL = "lp-url"
 
 # Snapshot: [name, cid, issued_at, state, mac]; see docs/topics/protocol.md.
 SNAPSHOT_VERSION = 2
@@ -95,3 +124,4 @@ DEFAULT_MAX_FRAME_BYTES = 65536
 DEFAULT_MAX_CALLS_PER_FRAME = 20
 DEFAULT_MAX_COMPONENTS_PER_CONNECTION = 100
 DEFAULT_HEARTBEAT_INTERVAL = 15
+DEFAULT_MAX_WHISPERS_PER_SECOND = 10

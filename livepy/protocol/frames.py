@@ -17,14 +17,20 @@ from livepy.protocol.errors import ProtocolError
 
 __all__ = [
     "Call",
+    "ChannelEvent",
     "ErrorFrame",
     "Join",
     "JoinItem",
     "Joined",
+    "Navigate",
+    "Page",
     "Ping",
     "Pong",
     "Reply",
     "Resync",
+    "Subscribe",
+    "Unsubscribe",
+    "Whisper",
     "decode_client_frame",
     "decode_server_frame",
     "encode",
@@ -96,6 +102,61 @@ class ErrorFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscribe:
+    """The page's JS listens on ``channel`` (``livepy.channel(name)``)."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Whisper:
+    """A client event for the other members of ``channel``; relayed as ``client-<event>``."""
+
+    channel: str
+    event: str
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEvent:
+    """An event on a channel the page's JS subscribed to (or a ``livepy:`` status of it)."""
+
+    channel: str
+    event: str
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Navigate:
+    """``lp-navigate``: render the page at ``url`` (a same-origin path) for this page to swap in.
+
+    ``nav`` numbers the request for the PAGE answer; ``cookies`` is what the page's script
+    sees of ``document.cookie`` (cookies set after the WebSocket opened, such as a flash).
+    """
+
+    nav: int
+    url: str
+    cookies: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Answers a NAVIGATE. ``html`` None: load ``url`` with a full page load instead;
+    ``error``: ``[code, message]`` when the request was refused."""
+
+    nav: int
+    status: int
+    url: str
+    html: str | None
+    error: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     pass
 
@@ -105,8 +166,8 @@ class Pong:
     pass
 
 
-ClientFrame = Join | Call | Resync | Ping | Pong
-ServerFrame = Reply | Joined | ErrorFrame | Ping | Pong
+ClientFrame = Join | Call | Resync | Subscribe | Unsubscribe | Whisper | Navigate | Ping | Pong
+ServerFrame = Reply | Joined | ErrorFrame | ChannelEvent | Page | Ping | Pong
 
 
 def encode(frame: ServerFrame | ClientFrame) -> bytes:
@@ -126,6 +187,18 @@ def encode(frame: ServerFrame | ClientFrame) -> bytes:
             body = [c.FRAME_JOIN, [[item.cid, item.snapshot] for item in components]]
         case Call(ref, seq, updates, calls):
             body = [c.FRAME_CALL, ref, seq, updates, [[name, list(args)] for name, args in calls]]
+        case Subscribe(channel):
+            body = [c.FRAME_SUBSCRIBE, channel]
+        case Unsubscribe(channel):
+            body = [c.FRAME_UNSUBSCRIBE, channel]
+        case Whisper(channel, event, data):
+            body = [c.FRAME_WHISPER, channel, event, data]
+        case ChannelEvent(channel, event, data):
+            body = [c.FRAME_EVENT, channel, event, data]
+        case Navigate(nav, url, cookies):
+            body = [c.FRAME_NAVIGATE, nav, url, cookies]
+        case Page(nav, status, url, html, error):
+            body = [c.FRAME_PAGE, nav, status, url, html, error]
         case Ping():
             body = [c.FRAME_PING]
         case Pong():
@@ -228,11 +301,34 @@ def decode_client_frame(
         if len(body) != 2:
             raise ProtocolError(c.ERR_BAD_FRAME, "resync is [8, ref]")
         return Resync(_ref(body[1]))
+    if kind in (c.FRAME_SUBSCRIBE, c.FRAME_UNSUBSCRIBE):
+        if len(body) != 2 or not isinstance(body[1], str):
+            raise ProtocolError(c.ERR_BAD_FRAME, f"(un)subscribe is [{kind}, channel]")
+        return Subscribe(body[1]) if kind == c.FRAME_SUBSCRIBE else Unsubscribe(body[1])
+    if kind == c.FRAME_WHISPER:
+        if len(body) != 4 or not isinstance(body[1], str) or not isinstance(body[2], str):
+            raise ProtocolError(c.ERR_BAD_FRAME, "whisper is [11, channel, event, data]")
+        return Whisper(body[1], body[2], body[3])
+    if kind == c.FRAME_NAVIGATE:
+        return _navigate(body)
     if kind == c.FRAME_PING and len(body) == 1:
         return Ping()
     if kind == c.FRAME_PONG and len(body) == 1:
         return Pong()
     raise ProtocolError(c.ERR_BAD_FRAME, f"unknown frame type {kind}")
+
+
+def _navigate(body: list[Any]) -> Navigate:
+    if len(body) != 4:
+        raise ProtocolError(c.ERR_BAD_FRAME, "navigate is [13, nav, url, cookies | nil]")
+    _, nav, url, cookies = body
+    if type(nav) is not int or not 0 <= nav < 2**31:
+        raise ProtocolError(c.ERR_BAD_FRAME, "a navigation number is a non-negative integer")
+    if not isinstance(url, str) or not 0 < len(url) <= 4096:
+        raise ProtocolError(c.ERR_BAD_FRAME, "a navigation URL is a string of 1 to 4096 characters")
+    if cookies is not None and (not isinstance(cookies, str) or len(cookies) > 8192):
+        raise ProtocolError(c.ERR_BAD_FRAME, "navigation cookies are a string of at most 8192")
+    return Navigate(nav, url, cookies)
 
 
 def decode_server_frame(data: bytes) -> ServerFrame:
@@ -245,6 +341,10 @@ def decode_server_frame(data: bytes) -> ServerFrame:
         return Joined(*body[1:])
     if kind == c.FRAME_ERROR:
         return ErrorFrame(*body[1:])
+    if kind == c.FRAME_EVENT:
+        return ChannelEvent(*body[1:])
+    if kind == c.FRAME_PAGE:
+        return Page(*body[1:])
     if kind == c.FRAME_PING:
         return Ping()
     if kind == c.FRAME_PONG:

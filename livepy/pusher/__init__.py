@@ -20,6 +20,7 @@ __all__ = ["PusherApp", "PusherApps", "PusherServer", "pusher_routes"]
 def pusher_routes(live: LivePy, server: PusherServer) -> list[Any]:
     from livepy.pusher import http_api
     from livepy.pusher.auth import auth_endpoint
+    from livepy.pusher.users import user_auth_endpoint
 
     prefix = server.apps.path
     apps = prefix + "/apps/{app_id}"
@@ -28,6 +29,11 @@ def pusher_routes(live: LivePy, server: PusherServer) -> list[Any]:
         Route(
             prefix + "/broadcasting/auth",
             partial(auth_endpoint, live, server.apps),
+            methods=["POST"],
+        ),
+        Route(
+            prefix + "/broadcasting/user-auth",
+            partial(user_auth_endpoint, live, server.apps),
             methods=["POST"],
         ),
         Route(apps + "/events", partial(http_api.events, server), methods=["POST"]),

@@ -5,6 +5,7 @@ from the environment (``LIVEPY_PUSHER_APP_ID``, ``LIVEPY_PUSHER_APP_KEY``,
 ``LIVEPY_PUSHER_APP_SECRET``, optionally ``LIVEPY_PUSHER_ALLOWED_ORIGINS`` comma-separated,
 ``LIVEPY_PUSHER_MAX_CONNECTIONS``, ``LIVEPY_PUSHER_ACTIVITY_TIMEOUT``,
 ``LIVEPY_PUSHER_MAX_MESSAGE_SIZE``, ``LIVEPY_PUSHER_CLIENT_EVENTS``,
+``LIVEPY_PUSHER_CLIENT_EVENT_RATE``, ``LIVEPY_PUSHER_SUBSCRIPTION_COUNT``,
 ``LIVEPY_PUSHER_ENCRYPTION_MASTER_KEY_BASE64``).
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from livepy.exceptions import ConfigurationError
+from livepy.pusher.users import UserData, default_user_data
 
 __all__ = ["CLIENT_EVENT_POLICIES", "PusherApp", "PusherApps"]
 
@@ -35,7 +37,9 @@ class PusherApp:
     sender must be subscribed), ``"all"``, or ``"none"``. ``client_event_rate``: client
     events per second per socket. ``encryption_master_key_base64`` (32 bytes) lets the auth
     endpoint hand out ``shared_secret`` for ``private-encrypted-`` channels; the server only
-    relays their payloads, never decrypts them.
+    relays their payloads, never decrypts them. ``subscription_count``: send
+    ``pusher_internal:subscription_count`` to the subscribers of non-presence channels when
+    their count changes (debounced), as Pusher does when the feature is enabled.
     """
 
     id: str
@@ -49,6 +53,7 @@ class PusherApp:
     client_events: str = "members"
     client_event_rate: float = 10.0
     encryption_master_key_base64: str | None = None
+    subscription_count: bool = False
 
     def __post_init__(self) -> None:
         if not (self.id and self.key and self.secret):
@@ -83,9 +88,17 @@ class PusherApp:
 
 
 class PusherApps:
-    """The apps one LivePy serves, found by key (sockets) or by id (HTTP API)."""
+    """The apps one LivePy serves, found by key (sockets) or by id (HTTP API).
 
-    def __init__(self, apps: Iterable[PusherApp], *, path: str = "") -> None:
+    ``user_data(user)`` turns the user ``live.resolve_user`` finds into the ``user_data`` of
+    ``pusher:signin`` (a dict with an ``id``, or None to refuse); the default takes a dict's
+    ``id``, an object's ``id`` attribute, or a string or number user as the id.
+    """
+
+    def __init__(
+        self, apps: Iterable[PusherApp], *, path: str = "", user_data: UserData | None = None
+    ) -> None:
+        self.user_data: UserData = user_data or default_user_data
         self.apps = list(apps)
         if not self.apps:
             raise ConfigurationError("PusherApps needs at least one PusherApp")
@@ -126,6 +139,9 @@ class PusherApps:
                 max_message_size=int(env.get("LIVEPY_PUSHER_MAX_MESSAGE_SIZE", "10000")),
                 client_events=env.get("LIVEPY_PUSHER_CLIENT_EVENTS", "members"),
                 encryption_master_key_base64=env.get("LIVEPY_PUSHER_ENCRYPTION_MASTER_KEY_BASE64"),
+                client_event_rate=float(env.get("LIVEPY_PUSHER_CLIENT_EVENT_RATE", "10")),
+                subscription_count=env.get("LIVEPY_PUSHER_SUBSCRIPTION_COUNT", "").lower()
+                in ("1", "true", "yes", "on"),
             )
         except ValueError as exc:
             raise ConfigurationError(f"bad LIVEPY_PUSHER_* setting: {exc}") from None

@@ -7,13 +7,21 @@ import contextlib
 import json
 import random
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect
 
 from livepy.pusher.config import PusherApp
 
-__all__ = ["PusherConnection", "new_socket_id"]
+__all__ = ["PusherConnection", "Wire", "new_socket_id"]
+
+
+class Wire(Protocol):
+    """Where a connection's frames go: Starlette's ``WebSocket``, or the lean protocol."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 
 def new_socket_id() -> str:
@@ -22,7 +30,24 @@ def new_socket_id() -> str:
 
 
 class PusherConnection:
-    def __init__(self, app: PusherApp, websocket: WebSocket) -> None:
+    # Slots: thousands of these sit idle per process; the dicts stay empty on most sockets.
+    __slots__ = (
+        "_allowance",
+        "_allowance_at",
+        "_lock",
+        "app",
+        "channels",
+        "closed",
+        "last_received",
+        "pinged",
+        "presence_keys",
+        "presence_view",
+        "socket_id",
+        "user_id",
+        "websocket",
+    )
+
+    def __init__(self, app: PusherApp, websocket: Wire) -> None:
         self.app = app
         self.websocket = websocket
         self.socket_id = new_socket_id()
@@ -32,6 +57,8 @@ class PusherConnection:
         # presence channel -> user id -> user info, as this socket was last told
         self.presence_view: dict[str, dict[str, Any]] = {}
         self.last_received = time.monotonic()
+        self.pinged = False  # the heartbeat sweep sent pusher:ping and awaits any frame
+        self.user_id: str | None = None  # set by pusher:signin
         self.closed = False
         self._lock = asyncio.Lock()
         self._allowance = app.client_event_rate

@@ -17,10 +17,11 @@ from starlette.responses import JSONResponse, Response
 
 from livepy.broker import BrokerError
 from livepy.channels import ChannelKind, kind_of, validate_channel_name
+from livepy.pusher.shared import connections_tally
 from livepy.pusher.signing import verify_request
+from livepy.pusher.users import is_user_channel
 
 if TYPE_CHECKING:
-    from livepy.app import LivePy
     from livepy.pusher.config import PusherApp
     from livepy.pusher.server import PusherServer
 
@@ -107,7 +108,10 @@ def _event(item: Any) -> tuple[list[str], str, str, str | None]:
     if len(raw) > MAX_CHANNELS:
         raise ApiError(400, f"Too many channels (at most {MAX_CHANNELS}).")
     try:
-        names = [validate_channel_name(channel) for channel in raw]
+        names = [
+            channel if is_user_channel(channel) else validate_channel_name(channel)
+            for channel in raw
+        ]
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     socket_id = item.get("socket_id")
@@ -125,16 +129,24 @@ def _decoded(data: str) -> Any:
     return value if isinstance(value, dict | list) else data
 
 
-async def _trigger(live: LivePy, event: tuple[list[str], str, str, str | None]) -> None:
+async def _trigger(server: PusherServer, event: tuple[list[str], str, str, str | None]) -> None:
     names, name, data, socket_id = event
-    await live.broadcast(names, name, _decoded(data), exclude=socket_id)
+    users = [channel for channel in names if is_user_channel(channel)]
+    channels = [channel for channel in names if not is_user_channel(channel)]
+    try:
+        if channels:
+            await server.live.broadcast(channels, name, _decoded(data), exclude=socket_id)
+        for channel in users:  # send_to_user: '#server-to-user-<id>' is no livepy channel name
+            await server.hub.publish(channel, name, _decoded(data), socket_id)
+    except BrokerError:
+        raise ApiError(500, "Internal server error.") from None
 
 
 async def events(server: PusherServer, request: Request) -> Response:
     try:
         _, body = await _authenticated(server, request)
         event = _event(_json_body(body))
-        await _trigger(server.live, event)
+        await _trigger(server, event)
     except ApiError as exc:
         return exc.response()
     return JSONResponse({})
@@ -150,7 +162,7 @@ async def batch_events(server: PusherServer, request: Request) -> Response:
             raise ApiError(400, f"Too many events in the batch (at most {MAX_BATCH}).")
         checked = [_event(item) for item in batch]
         for event in checked:
-            await _trigger(server.live, event)
+            await _trigger(server, event)
     except ApiError as exc:
         return exc.response()
     return JSONResponse({"batch": {}})
@@ -168,7 +180,7 @@ async def _user_count(server: PusherServer, channel: str) -> int:
 
 
 async def channels(server: PusherServer, request: Request) -> Response:
-    """Channels occupied on this process, optionally by prefix."""
+    """Channels with pusher subscribers on any process (or listeners on this one)."""
     try:
         await _authenticated(server, request)
         prefix = request.query_params.get("filter_by_prefix", "")
@@ -176,7 +188,11 @@ async def channels(server: PusherServer, request: Request) -> Response:
         if "user_count" in info and not prefix.startswith("presence-"):
             raise ApiError(400, "user_count is only available for presence channels.")
         result: dict[str, Any] = {}
-        for channel in sorted(server.hub.channels()):
+        try:
+            occupied = await server.occupied_channels()
+        except BrokerError:
+            raise ApiError(500, "Internal server error.") from None
+        for channel in sorted(occupied):
             if not channel.startswith(prefix):
                 continue
             entry: dict[str, Any] = {}
@@ -196,9 +212,14 @@ async def channel_info(server: PusherServer, request: Request) -> Response:
         presence = kind_of(channel) is ChannelKind.PRESENCE
         if "user_count" in info and not presence:
             raise ApiError(400, "user_count is only available for presence channels.")
-        result: dict[str, Any] = {"occupied": server.hub.listener_count(channel) > 0}
+        try:
+            count = await server.subscription_count(channel)
+        except BrokerError:
+            raise ApiError(500, "Internal server error.") from None
+        occupied = count > 0 or server.hub.listener_count(channel) > 0
+        result: dict[str, Any] = {"occupied": occupied}
         if "subscription_count" in info:
-            result["subscription_count"] = len(server.subscribers.get(channel, ()))
+            result["subscription_count"] = count
         if "user_count" in info:
             result["user_count"] = await _user_count(server, channel)
     except ApiError as exc:
@@ -222,7 +243,8 @@ async def channel_users(server: PusherServer, request: Request) -> Response:
 
 
 async def terminate_connections(server: PusherServer, request: Request) -> Response:
-    """Close the user's sockets (those that joined a presence channel as that user id)."""
+    """Close the user's sockets on every process (signed in, or in a presence channel, as
+    that user id)."""
     try:
         app, _ = await _authenticated(server, request)
         await server.terminate(app, request.path_params["user_id"])
@@ -236,9 +258,14 @@ async def health(request: Request) -> Response:
 
 
 async def connections(server: PusherServer, request: Request) -> Response:
-    """Reverb's ``{"connections": N}``: every socket of the app on this process."""
+    """Reverb's ``{"connections": N}``: every socket of the app, on every process."""
     try:
         app, _ = await _authenticated(server, request)
+        local = len(server.connections[app.id])
+        try:
+            total = await server.tallies.total(connections_tally(app.id), local)
+        except BrokerError:
+            raise ApiError(500, "Internal server error.") from None
     except ApiError as exc:
         return exc.response()
-    return JSONResponse({"connections": len(server.connections[app.id])})
+    return JSONResponse({"connections": total})

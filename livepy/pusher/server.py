@@ -20,13 +20,20 @@ import msgpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepy.broker import BrokerError
-from livepy.broker.hub import Event
+from livepy.broker.hub import Event, decode_event
 from livepy.channels import ChannelKind, kind_of, validate_channel_name
 from livepy.listeners import PRESENCE_EVENT
-from livepy.pusher import codes
+from livepy.pusher import codes, lean
 from livepy.pusher.config import PusherApp, PusherApps
 from livepy.pusher.connection import PusherConnection
-from livepy.pusher.signing import valid_channel_auth
+from livepy.pusher.shared import (
+    CHANNEL_INDEX,
+    SharedTallies,
+    connections_tally,
+    subscriptions_tally,
+)
+from livepy.pusher.signing import valid_channel_auth, valid_user_auth
+from livepy.pusher.users import MAX_USER_ID, USER_CHANNEL_PREFIX, is_user_channel
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -36,7 +43,12 @@ __all__ = ["PusherServer"]
 logger = logging.getLogger("livepy.pusher")
 
 PONG_TIMEOUT = 30.0
+HEARTBEAT_TICK = 1.0  # how often the one heartbeat sweep visits every socket
 CACHE_PREFIXES = ("cache-", "private-cache-", "presence-cache-")
+CACHE_LOOKBACK = 20  # history entries searched for a cache channel's last server event
+COUNT_DELAY = 0.1  # subscription_count events are debounced per channel by this much
+# Terminate and subscription-count notices reach every process here ('#': never a channel).
+CONTROL_CHANNEL = "#pusher.control"
 
 
 def member_of(channel_data: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +67,14 @@ class PusherServer:
         self.apps = apps
         self.connections: dict[str, set[PusherConnection]] = {app.id: set() for app in apps.apps}
         self.subscribers: dict[str, set[PusherConnection]] = {}
-        # cache channel -> the frame of its last event, while this process listens on it
-        self.cache: dict[str, str] = {}
+        self.tallies = SharedTallies(lambda: self.hub)
+        self.pong_timeout = PONG_TIMEOUT
+        self._counting = any(app.subscription_count for app in apps.apps)
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._counts_due: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # debounced count sends in flight
+
+    ws_protocol = lean.PusherWebSocketProtocol  # uvicorn's ``ws=`` for lean Pusher sockets
 
     @property
     def hub(self) -> Any:
@@ -65,68 +83,105 @@ class PusherServer:
     # -- the socket ----------------------------------------------------------------------
 
     async def endpoint(self, websocket: WebSocket) -> None:
+        """The ASGI face of the protocol: admit, then feed each frame to ``receive``."""
         await websocket.accept()
         app = self.apps.by_key.get(websocket.path_params.get("key", ""))
         if app is None:
             await _refuse(websocket, codes.APP_NOT_FOUND, "Application does not exist")
             return
-        if app.max_connections is not None and len(self.connections[app.id]) >= (
-            app.max_connections
-        ):
-            await _refuse(websocket, codes.OVER_QUOTA, "Application is over connection quota")
-            return
         if not app.origin_allowed(websocket.headers.get("origin")):
             await _refuse(websocket, codes.UNAUTHORIZED, "Origin not allowed")
             return
         conn = PusherConnection(app, websocket)
-        self.connections[app.id].add(conn)
-        self.live.broadcaster.remember_loop()
-        payload = {"socket_id": conn.socket_id, "activity_timeout": app.activity_timeout}
-        await conn.send("pusher:connection_established", json.dumps(payload))
-        watchdog = asyncio.create_task(self._watchdog(conn))
+        if not await self.open(conn):
+            await _refuse(websocket, codes.OVER_QUOTA, "Application is over connection quota")
+            return
         try:
             while not conn.closed:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
-                conn.last_received = time.monotonic()
                 text = message.get("text")
                 if text is None:
                     text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                if len(text.encode()) > app.max_message_size:
-                    await conn.error(codes.GENERIC_RECONNECT, "Message too large")
-                    continue
-                await self.handle(conn, text)
+                await self.receive(conn, text)
         except (WebSocketDisconnect, OSError):
             pass
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
-            conn.closed = True
-            self.connections[app.id].discard(conn)
-            for channel in list(conn.channels):
-                try:
-                    await self.unsubscribe(conn, channel)
-                except BrokerError as exc:
-                    logger.warning("event=unsubscribe_failed channel=%s error=%s", channel, exc)
+            await self.gone(conn)
 
-    async def _watchdog(self, conn: PusherConnection) -> None:
+    async def open(self, conn: PusherConnection) -> bool:
+        """Register the socket and greet it; False (unregistered) when over ``max_connections``.
+
+        The socket is counted before the quota is read, so two sockets arriving together on
+        one process cannot both take the last place; across processes the count is as fresh
+        as the last write of each process (a few milliseconds with Redis).
+        """
+        app = conn.app
+        local = self.connections[app.id]
+        local.add(conn)
+        if app.max_connections is not None:
+            try:
+                total = await self.tallies.total(connections_tally(app.id), len(local))
+            except BrokerError:
+                total = len(local)
+            if total > app.max_connections:
+                local.discard(conn)
+                conn.closed = True
+                return False
+        self.live.broadcaster.remember_loop()
+        self._start_heartbeat()
+        await self._listen_control()
+        payload = {"socket_id": conn.socket_id, "activity_timeout": app.activity_timeout}
+        await conn.send("pusher:connection_established", json.dumps(payload))
+        await self.tallies.store(connections_tally(app.id), lambda: len(local))
+        return True
+
+    async def receive(self, conn: PusherConnection, text: str) -> None:
+        conn.last_received = time.monotonic()
+        conn.pinged = False
+        limit = conn.app.max_message_size
+        if len(text) > limit or (not text.isascii() and len(text.encode()) > limit):
+            await conn.error(codes.GENERIC_RECONNECT, "Message too large")
+            return
+        await self.handle(conn, text)
+
+    async def gone(self, conn: PusherConnection) -> None:
+        """The socket closed: leave its channels and uncount it."""
+        conn.closed = True
+        local = self.connections[conn.app.id]
+        local.discard(conn)
+        for channel in list(conn.channels):
+            try:
+                await self.unsubscribe(conn, channel)
+            except BrokerError as exc:
+                logger.warning("event=unsubscribe_failed channel=%s error=%s", channel, exc)
+        await self.tallies.store(connections_tally(conn.app.id), lambda: len(local))
+
+    # -- heartbeat: one sweep for every socket, not a timer each ---------------------------
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._sweep_heartbeats())
+
+    async def _sweep_heartbeats(self) -> None:
         """After ``activity_timeout`` of silence send a ping; without an answer, close (4201)."""
-        timeout = float(conn.app.activity_timeout)
-        pinged = False
-        while not conn.closed:
-            silent = time.monotonic() - conn.last_received
-            if pinged and silent < timeout:
-                pinged = False
-            if not pinged and silent >= timeout:
-                await conn.send("pusher:ping", "{}")
-                pinged = True
-            elif pinged and silent >= timeout + PONG_TIMEOUT:
-                await conn.error(codes.PONG_NOT_RECEIVED, "Pong reply not received", close=True)
-                return
-            wait = timeout - silent if not pinged else timeout + PONG_TIMEOUT - silent
-            await asyncio.sleep(max(0.05, wait))
+        while any(self.connections.values()):
+            await asyncio.sleep(HEARTBEAT_TICK)
+            now = time.monotonic()
+            for conns in self.connections.values():
+                for conn in list(conns):
+                    silent = now - conn.last_received
+                    timeout = conn.app.activity_timeout
+                    if conn.pinged and silent >= timeout + self.pong_timeout:
+                        await conn.error(
+                            codes.PONG_NOT_RECEIVED, "Pong reply not received", close=True
+                        )
+                    elif not conn.pinged and silent >= timeout:
+                        conn.pinged = True
+                        await conn.send("pusher:ping", "{}")
+
+    # -- frames ----------------------------------------------------------------------------
 
     async def handle(self, conn: PusherConnection, text: str) -> None:
         try:
@@ -151,6 +206,8 @@ class PusherServer:
             channel = data.get("channel")
             if isinstance(channel, str):
                 await self.unsubscribe(conn, channel)
+        elif event == "pusher:signin" and isinstance(data, dict):
+            await self.signin(conn, data)
         elif event.startswith("client-"):
             await self.client_event(conn, event, frame.get("channel"), frame.get("data"))
         else:
@@ -160,11 +217,16 @@ class PusherServer:
 
     async def subscribe(self, conn: PusherConnection, data: dict[str, Any]) -> None:
         channel = data.get("channel")
-        try:
-            channel = validate_channel_name(channel)  # type: ignore[arg-type]
-        except ValueError:
-            await conn.error(codes.UNAUTHORIZED, "Invalid channel name")
-            return
+        if isinstance(channel, str) and is_user_channel(channel):
+            if conn.user_id is None or channel != USER_CHANNEL_PREFIX + conn.user_id:
+                await self._subscription_error(conn, channel, "Not signed in as this user", 403)
+                return
+        else:
+            try:
+                channel = validate_channel_name(channel)  # type: ignore[arg-type]
+            except ValueError:
+                await conn.error(codes.UNAUTHORIZED, "Invalid channel name")
+                return
         kind = kind_of(channel)
         channel_data_text = data.get("channel_data")
         if kind is not ChannelKind.PUBLIC:
@@ -210,6 +272,7 @@ class PusherServer:
                 }
                 await conn.send("pusher:subscription_error", json.dumps(failure), channel)
                 return
+        await self._channel_changed(channel)
         if member is None:
             await conn.send("pusher_internal:subscription_succeeded", "{}", channel)
             await self._replay_cache(conn, channel)
@@ -234,12 +297,48 @@ class PusherServer:
         await self.hub.publish(channel, PRESENCE_EVENT, None)
 
     async def _replay_cache(self, conn: PusherConnection, channel: str) -> None:
-        if is_cache_channel(channel):
-            cached = self.cache.get(channel)
-            if cached is None:
-                await conn.send("pusher:cache_miss", channel=channel)
-            else:
-                await conn.send_text(cached)
+        """The channel's last server event from the broker's history (shared by every
+        process), or ``pusher:cache_miss``."""
+        if not is_cache_channel(channel):
+            return
+        try:
+            recent = await self.hub.backend.recent(channel, CACHE_LOOKBACK)
+        except BrokerError as exc:
+            logger.warning("event=cache_failed channel=%s error=%s", channel, exc)
+            recent = []
+        for delivery in reversed(recent):
+            try:
+                event = decode_event(delivery)
+            except Exception:  # a foreign or damaged entry: look further back
+                continue
+            if is_cacheable(event.name):
+                await conn.send_text(event_frame(event))
+                return
+        await conn.send("pusher:cache_miss", channel=channel)
+
+    async def _channel_changed(self, channel: str) -> None:
+        """Share this process's subscriber count of ``channel``; announce it if counted."""
+        if channel.startswith("#"):
+            return
+        subscribers = self.subscribers
+        await self.tallies.store(
+            subscriptions_tally(channel), lambda: len(subscribers.get(channel, ()))
+        )
+        await self.tallies.mark(CHANNEL_INDEX, channel, lambda: bool(subscribers.get(channel)))
+        if self._counting and kind_of(channel) is not ChannelKind.PRESENCE:
+            try:
+                await self.hub.publish(CONTROL_CHANNEL, "count", channel)
+            except BrokerError as exc:
+                logger.warning("event=count_failed channel=%s error=%s", channel, exc)
+
+    async def subscription_count(self, channel: str) -> int:
+        """Pusher sockets subscribed to ``channel`` on every process."""
+        return await self.tallies.total(subscriptions_tally(channel))
+
+    async def occupied_channels(self) -> set[str]:
+        """Channels with a pusher subscriber on any process, or a listener on this one."""
+        shared = await self.tallies.members(CHANNEL_INDEX)
+        return shared | {ch for ch in self.hub.channels() if not ch.startswith("#")}
 
     async def _subscription_error(
         self, conn: PusherConnection, channel: str, message: str, status: int
@@ -258,8 +357,8 @@ class PusherServer:
         subscribers.discard(conn)
         if not subscribers:
             self.subscribers.pop(channel, None)
-            self.cache.pop(channel, None)  # no longer kept up to date
             await self.hub.unlisten(channel, self.deliver)
+        await self._channel_changed(channel)
         presence = conn.presence_keys.pop(channel, None)
         if presence is not None:
             try:
@@ -323,17 +422,7 @@ class PusherServer:
         if event.name == PRESENCE_EVENT:
             await self._deliver_presence(channel, subscribers)
             return
-        frame: dict[str, Any] = {"event": event.name, "channel": channel}
-        if event.name.startswith("client-") and isinstance(event.data, dict):
-            frame["data"] = event.data.get("data")
-            if event.data.get("user_id") is not None:
-                frame["user_id"] = event.data["user_id"]
-        else:
-            data = event.data
-            frame["data"] = data if isinstance(data, str) else json.dumps(data, default=str)
-        text = json.dumps(frame, separators=(",", ":"))
-        if is_cache_channel(channel) and not event.name.startswith("client-"):
-            self.cache[channel] = text
+        text = event_frame(event)
         for conn in list(subscribers):
             if event.exclude is None or event.exclude != conn.socket_id:
                 await conn.send_text(text)
@@ -358,20 +447,102 @@ class PusherServer:
                     payload = json.dumps({"user_id": user_id})
                     await conn.send("pusher_internal:member_removed", payload, channel)
 
-    async def terminate(self, app: PusherApp, user_id: str) -> int:
-        """Close this process's sockets of ``app`` that joined a presence channel as ``user_id``."""
+    # -- users and control across processes --------------------------------------------
+
+    async def signin(self, conn: PusherConnection, data: dict[str, Any]) -> None:
+        user_data = data.get("user_data")
+        if not isinstance(user_data, str) or not valid_user_auth(
+            data.get("auth"), conn.app.key, conn.app.secret, conn.socket_id, user_data
+        ):
+            await conn.error(codes.UNAUTHORIZED, "Invalid signature for pusher:signin")
+            return
+        try:
+            user_id = json.loads(user_data)["id"]
+        except (ValueError, TypeError, KeyError):
+            user_id = None
+        if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_USER_ID:
+            await conn.error(codes.UNAUTHORIZED, "user_data needs an id string")
+            return
+        conn.user_id = user_id
+        await conn.send("pusher:signin_success", json.dumps({"user_data": user_data}))
+
+    async def send_to_user(self, user_id: str, event: str, data: Any = None) -> None:
+        """An event for every signed-in socket of ``user_id``, on every process."""
+        await self.hub.publish(USER_CHANNEL_PREFIX + user_id, event, data)
+
+    async def terminate(self, app: PusherApp, user_id: str) -> None:
+        """Close, on every process, the sockets of ``app`` signed in as ``user_id`` or that
+        joined a presence channel as ``user_id``."""
+        try:
+            await self.hub.publish(CONTROL_CHANNEL, "terminate", [app.id, user_id])
+        except BrokerError as exc:  # no broker: this process at least
+            logger.warning("event=terminate_failed error=%s", exc)
+            await self._terminate_here(app.id, user_id)
+
+    async def _terminate_here(self, app_id: str, user_id: str) -> int:
         closing = [
             conn
-            for conn in list(self.connections[app.id])
-            if any(uid == user_id for _, uid in conn.presence_keys.values())
+            for conn in list(self.connections.get(app_id, ()))
+            if conn.user_id == user_id
+            or any(uid == user_id for _, uid in conn.presence_keys.values())
         ]
         for conn in closing:
             await conn.error(codes.UNAUTHORIZED, "Connection terminated", close=True)
         return len(closing)
 
+    async def _listen_control(self) -> None:
+        if self.hub.listener_count(CONTROL_CHANNEL):
+            return
+        try:
+            await self.hub.listen(CONTROL_CHANNEL, self._on_control)
+        except BrokerError as exc:
+            logger.warning("event=control_unavailable error=%s", exc)
+
+    async def _on_control(self, event: Event) -> None:
+        if event.name == "terminate" and isinstance(event.data, list) and len(event.data) == 2:
+            await self._terminate_here(str(event.data[0]), str(event.data[1]))
+        elif event.name == "count" and isinstance(event.data, str):
+            channel = event.data
+            if channel in self.subscribers and channel not in self._counts_due:
+                self._counts_due.add(channel)
+                task = asyncio.get_running_loop().create_task(self._send_count(channel))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _send_count(self, channel: str) -> None:
+        await asyncio.sleep(COUNT_DELAY)  # coalesce a burst of joins into one event
+        self._counts_due.discard(channel)
+        try:
+            total = await self.subscription_count(channel)
+        except BrokerError as exc:
+            logger.warning("event=count_failed channel=%s error=%s", channel, exc)
+            return
+        payload = json.dumps({"subscription_count": total})
+        for conn in list(self.subscribers.get(channel, ())):
+            if conn.app.subscription_count:
+                await conn.send("pusher_internal:subscription_count", payload, channel)
+
 
 def is_cache_channel(channel: str) -> bool:
     return channel.startswith(CACHE_PREFIXES)
+
+
+def is_cacheable(name: str) -> bool:
+    """Server events only: not whispers, nor livepy's internal ``$`` events."""
+    return not name.startswith(("client-", "$", "pusher"))
+
+
+def event_frame(event: Event) -> str:
+    """The text frame pusher-js gets for a hub event (``data`` JSON-encoded, as Pusher does)."""
+    frame: dict[str, Any] = {"event": event.name, "channel": event.channel}
+    if event.name.startswith("client-") and isinstance(event.data, dict):
+        frame["data"] = event.data.get("data")
+        if event.data.get("user_id") is not None:
+            frame["user_id"] = event.data["user_id"]
+    else:
+        data = event.data
+        frame["data"] = data if isinstance(data, str) else json.dumps(data, default=str)
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def _presence(members: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,14 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-__all__ = ["channel_auth", "sign_request", "valid_channel_auth", "verify_request"]
+__all__ = [
+    "channel_auth",
+    "sign_request",
+    "user_auth",
+    "valid_channel_auth",
+    "valid_user_auth",
+    "verify_request",
+]
 
 
 def _hmac(secret: str, message: str) -> str:
@@ -31,6 +38,18 @@ def valid_channel_auth(
     if not isinstance(auth, str):
         return False
     expected = channel_auth(key, secret, socket_id, channel, channel_data)
+    return hmac.compare_digest(auth.encode(), expected.encode())
+
+
+def user_auth(key: str, secret: str, socket_id: str, user_data: str) -> str:
+    """``key:hex(HMAC_SHA256(secret, "socket_id::user::user_data"))``, for ``pusher:signin``."""
+    return f"{key}:{_hmac(secret, f'{socket_id}::user::{user_data}')}"
+
+
+def valid_user_auth(auth: object, key: str, secret: str, socket_id: str, user_data: str) -> bool:
+    if not isinstance(auth, str):
+        return False
+    expected = user_auth(key, secret, socket_id, user_data)
     return hmac.compare_digest(auth.encode(), expected.encode())
 
 

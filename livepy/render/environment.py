@@ -15,6 +15,9 @@ from markupsafe import Markup
 
 from livepy import features, registry
 from livepy.exceptions import ComponentDefinitionError, RenderError
+from livepy.features.lazy import render_placeholder
+from livepy.features.navigation.flash import read_flashes
+from livepy.features.props import track_child
 from livepy.protocol import constants as c
 from livepy.render.tagging import tag_root
 
@@ -57,6 +60,10 @@ def build_environment(
     )
     env.globals["livepy_scripts"] = jinja2.pass_context(
         lambda context, **options: live.renderer.scripts(context, **options)
+    )
+    # The flash messages of the page's request (livepy/features/navigation/flash.py).
+    env.globals["flashes"] = jinja2.pass_context(
+        lambda context: read_flashes(live, context.get("request"))
     )
     return env
 
@@ -128,7 +135,8 @@ class ComponentRenderer:
 
     def render_page_html(self, instance: Component) -> str:
         """A component's first render: the root also carries the signed snapshot."""
-        html = self._render_tagged(instance, {c.ATTR_ID: instance.id})
+        attributes = {c.ATTR_ID: instance.id, **features.root_attributes(instance)}
+        html = self._render_tagged(instance, attributes)
         snapshot = self.live.snapshots.sign(
             type(instance).name, instance.id, instance.snapshot_state()
         )
@@ -145,9 +153,15 @@ class ComponentRenderer:
         template the child is remembered by ``key``: when the parent renders again, a child
         it already has is sent as an empty stub that the browser keeps its live copy for,
         so a parent update never re-renders or resends its unchanged children.
+        With ``lazy=True`` (or ``"visible"``) it renders a placeholder instead and ``mount()``
+        runs when the browser joins it (``livepy.features.lazy``).
         """
         key = props.pop("key", None)
+        lazy = props.pop("lazy", False)
+        bind = props.pop("bind", None)  # a parent field for the child's Modelable field
         frame = _rendering.get()
+        if bind is not None and frame is None:
+            raise RenderError(f"livepy({name!r}, bind=...) works only in a component's template")
         if frame is not None:
             key = f"{name}#{frame.ordinal}" if key is None else str(key)
             frame.ordinal += 1
@@ -160,12 +174,19 @@ class ComponentRenderer:
             known = frame.parent.children.get(key)
             if known is not None and known[0] == name:
                 _, child_id, tag = known
+                track_child(frame.parent, registry.resolve(name), child_id, props, bind)
                 return Markup(f'<{tag} {c.ATTR_ID}="{child_id}"></{tag}>')
         cls = registry.resolve(name)
         instance = cls()
         instance.id = new_component_id()
-        instance.mount(**props)
-        html = self.render_page_html(instance)
+        if lazy:  # a placeholder now; mount() runs when the browser joins it
+            html = render_placeholder(self, instance, props, lazy)
+        else:
+            instance.mount(**props)
+            features.mounted(instance, context.get("request"))
+            if frame is not None:
+                track_child(frame.parent, cls, instance.id, props, bind, instance)
+            html = self.render_page_html(instance)
         if frame is not None and key is not None:
             match = _ROOT_TAG.match(html)
             frame.parent.children[key] = (name, instance.id, match.group(1) if match else "div")
@@ -177,6 +198,7 @@ class ComponentRenderer:
         limits = self.live.limits
         config = {
             "ws": base + "/ws",
+            "upload": base + "/upload",
             "debug": self.live.debug,
             "max_frame_bytes": limits.max_frame_bytes,
             "max_calls_per_frame": limits.max_calls_per_frame,
@@ -187,7 +209,7 @@ class ComponentRenderer:
         # "</" must not appear inside a <script> element.
         config_json = json.dumps(config).replace("</", "<\\/")
         return Markup(
-            "<style>[lp-loading],[lp-offline]{display:none}</style>\n"
+            "<style>[lp-loading],[lp-offline],[lp-dirty]{display:none}</style>\n"
             f'<script type="application/json" id="livepy-config">{config_json}</script>\n'
             f'<script type="module" src="{base}/livepy.js"></script>'
         )

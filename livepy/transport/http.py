@@ -18,8 +18,11 @@
       than ``HTTP_MAX_FRAMES`` frames.
 
 ``GET {path}/events``
-    A Server-Sent Events stream for server pushes: each event's ``data`` is the standard base64
-    of one msgpack server frame. Today it carries a PING every ``heartbeat_interval`` seconds.
+    A Server-Sent Events stream for server pushes. It opens with an event named ``stream`` whose
+    data is the stream's token; then each event's ``data`` is the standard base64 of one
+    msgpack server frame: the pushes of a broadcast (see ``livepy/transport/stream.py``; POSTs
+    that carry the token in ``X-Livepy-Stream`` keep the stream's components current), and a
+    PING after each ``heartbeat_interval`` seconds without anything to send.
     It counts against the connection limits (429 when over; 503 while the server drains), and
     ends cleanly, with a ``retry:`` hint, when the server drains.
 """
@@ -28,14 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hmac
 import inspect
 import logging
 import random
 import struct
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 from starlette.requests import Request
@@ -49,6 +51,7 @@ from livepy.transport.common import account_sent, client_address, log_refusal
 from livepy.transport.connections import Connection, Refusal
 from livepy.transport.logfmt import log_event
 from livepy.transport.origin import origin_allowed
+from livepy.transport.stream import PAGE_FRAME_TYPES, STREAM_HEADER, PushStream, streams_of
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -154,17 +157,24 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
     frames = _split_frames(body)
     if isinstance(frames, Response):
         return frames
-    session = LiveSession(live, client=client, user=await live.resolve_user(request))
+    user = await live.resolve_user(request)
+    session = LiveSession(live, client=client, user=user)
+    # The page's SSE stream, which hears broadcasts for it (livepy/transport/stream.py).
+    stream = streams_of(live).find(request.headers.get(STREAM_HEADER), user)
     out: list[bytes] = []
     try:
         for frame in frames:
             live.metrics.frame_received("http", len(frame))
             started = time.perf_counter()
-            replies = await session.receive(frame)
+            page_frame = len(frame) > 1 and frame[1] in PAGE_FRAME_TYPES
+            target = stream.session if stream is not None and page_frame else session
+            replies = await target.receive(frame)
             live.metrics.observe_frame("http", time.perf_counter() - started)
             for reply in replies:
                 account_sent(live, "http", reply, client)
             out += replies
+        if stream is not None:
+            await stream.adopt(session)
     finally:
         await session.close()  # a stateless session must not leave listeners behind
     log_event(
@@ -181,7 +191,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
 class EventStream(Response):
     """An SSE stream bound to one registered ``Connection``."""
 
-    def __init__(self, live: LivePy, conn: Connection) -> None:
+    def __init__(self, live: LivePy, conn: Connection, user: Any = None) -> None:
         # Not Response.__init__: it would declare a Content-Length for an empty body.
         self.status_code = 200
         self.media_type = "text/event-stream"
@@ -189,6 +199,8 @@ class EventStream(Response):
         self.init_headers({"Cache-Control": "no-store, no-transform", "X-Accel-Buffering": "no"})
         self.live = live
         self.conn = conn
+        self.user = user
+        self.stream: PushStream | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         live, conn = self.live, self.conn
@@ -207,11 +219,15 @@ class EventStream(Response):
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             # A comment first, so that proxies and the browser see the stream start at once.
             await self._write(send, b": livepy\n\n", count=False)
+            self.stream = streams_of(live).open(live, conn, self.user)
+            await self._write(send, f"event: stream\ndata: {self.stream.token}\n\n".encode())
             await self._pump(send)
         except OSError:  # the client went away mid-write
             conn.request_close(1001, "client gone")
         finally:
             peer_gone.cancel()
+            if self.stream is not None:
+                await streams_of(live).close(self.stream)
             live.connections.discard(conn)
             live.metrics.connection_closed("sse", conn.close_code)
             log_event(
@@ -242,19 +258,39 @@ class EventStream(Response):
             self.live.metrics.frame_sent("sse", len(chunk))
 
     async def _pump(self, send: Send) -> None:
+        """Write pushed frames as they come, a PING after each quiet interval, until closed."""
         conn, interval = self.conn, self.live.heartbeat_interval
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(conn.close_requested.wait(), interval)
-            if conn.close_requested.is_set():
-                break
-            await self._write(send, SSE_PING)
+        queue = self.stream.queue if self.stream is not None else None
+        closing = asyncio.ensure_future(conn.close_requested.wait())
+        try:
+            while not conn.close_requested.is_set():
+                if queue is not None and not queue.empty():
+                    await self._write(send, _sse_data(queue.get_nowait()))
+                    continue
+                getter = asyncio.ensure_future(queue.get()) if queue is not None else None
+                waiting = {closing} if getter is None else {closing, getter}
+                done, _ = await asyncio.wait(
+                    waiting, timeout=interval, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter is not None:
+                    getter.cancel()
+                    if getter.done() and not getter.cancelled():
+                        await self._write(send, _sse_data(getter.result()))
+                        continue
+                if not done:
+                    await self._write(send, SSE_PING)
+        finally:
+            closing.cancel()
         if conn.close_code == 1001:  # the client left: nothing more can be sent
             return
         # Draining: tell EventSource to come back after a short random delay, then end cleanly.
         retry_ms = 500 + random.randrange(1500)
         await self._write(send, f"retry: {retry_ms}\n\n".encode(), count=False)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _sse_data(frame: bytes) -> bytes:
+    return b"data: " + base64.b64encode(frame) + b"\n\n"
 
 
 def _refusal_response(refusal: Refusal) -> Response:
@@ -277,7 +313,8 @@ async def events_endpoint(live: LivePy, request: Request) -> Response:
     if refusal is not None:
         log_refusal(live, "sse", client, refusal)
         return _refusal_response(refusal)
-    return EventStream(live, Connection("sse", ip, client))
+    user = await live.resolve_user(request)
+    return EventStream(live, Connection("sse", ip, client), user)
 
 
 async def metrics_endpoint(live: LivePy, request: Request) -> Response:

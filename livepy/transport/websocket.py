@@ -133,6 +133,7 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     live.metrics.connection_opened(TRANSPORT)
     log_event(logger, logging.INFO, "connect", transport=TRANSPORT, client=client, conn=conn.id)
     session = LiveSession(live, client=client, user=await live.resolve_user(websocket))
+    session.scope = websocket.scope  # lp-navigate renders pages with the handshake's cookies
     live.sessions.add(session)
     pump = _Pump(live, websocket, conn)
     session.push = pump.send

@@ -9,7 +9,18 @@ from livepy.features import FEATURES, Hook
 
 def test_features_are_asked_in_the_documented_order() -> None:
     names = [type(feature).__module__.rsplit(".", 1)[-1] for feature in FEATURES]
-    assert names == ["locked", "computed", "validation", "lifecycle"]
+    assert names == [
+        "locked",
+        "props",
+        "computed",
+        "validation",
+        "uploads",
+        "streams",
+        "lifecycle",
+        "events",
+        "navigation",
+        "url",
+    ]
     for feature, name in zip(FEATURES, names, strict=True):
         assert isinstance(feature, Hook)
         module = importlib.import_module(f"livepy.features.{name}")

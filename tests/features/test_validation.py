@@ -200,3 +200,26 @@ def test_a_failed_call_rolls_the_error_bag_back_too() -> None:
         test.set_many({"email": "ok@example.org", "missing": 1})
     assert info.value.code == c.ERR_BAD_UPDATE
     test.assert_set("email", "bad").assert_has_errors("email")
+
+
+async def test_errors_survive_a_rejoin_and_a_stateless_request() -> None:
+    from livepy.features.validation import ERRORS_KEY
+    from livepy.protocol.frames import Call, Join, Joined, JoinItem, Reply, decode_server_frame
+    from livepy.protocol.frames import encode as encode_frame
+    from livepy.session import LiveSession
+
+    test = live.test(ValidatedSignup)
+    await test.aset("email", "nope")
+    assert test.state[ERRORS_KEY] == {"email": ["The email must be a valid email address."]}
+    # A new connection (a reconnect, or one HTTP fallback request) rebuilds from the snapshot.
+    session = LiveSession(live, client="again")
+    joined = decode_server_frame(
+        (await session.receive(encode_frame(Join((JoinItem("test", test.snapshot),)))))[0]
+    )
+    assert isinstance(joined, Joined) and "valid email address" in joined.html
+    (frame,) = await session.receive(encode_frame(Call(joined.ref, 1, {"username": "Al"}, ())))
+    reply = decode_server_frame(frame)
+    assert isinstance(reply, Reply)  # typing in another field keeps the email's message
+    assert errors_of(session.components[joined.ref].instance).fields() == ["email"]
+    await test.aset("email", "a@b.io")
+    assert ERRORS_KEY not in test.state  # an empty bag costs no bytes

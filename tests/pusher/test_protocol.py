@@ -1,15 +1,20 @@
-"""Protocol details checked frame by frame: client events, rate limits, bad frames."""
+"""Protocol details checked frame by frame: client events, rate limits, bad frames, signin,
+heartbeat and subscription counts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from livepy.pusher.lean import PusherWebSocketProtocol
+from livepy.pusher.signing import user_auth
 from tests.conftest import LiveServer, ServeFactory
-from tests.pusher.node import KEY
+from tests.pusher.node import KEY, SECRET
 from tests.pusher.test_pusher_js import make_app
 from tests.pusher.wire import frame, subscribe
 
@@ -61,8 +66,10 @@ async def test_bad_frame_is_4200_and_the_socket_stays(server: LiveServer) -> Non
         await frame(ws)
         await ws.send("not json")
         assert json.loads((await frame(ws))["data"])["code"] == 4200
-        await ws.send(json.dumps({"event": "pusher:signin", "data": {}}))
+        await ws.send(json.dumps({"event": "pusher:nonsense", "data": {}}))
         assert json.loads((await frame(ws))["data"])["code"] == 4200
+        await ws.send(json.dumps({"event": "pusher:signin", "data": {"auth": "k:0"}}))
+        assert json.loads((await frame(ws))["data"])["code"] == 4009  # unsigned user_data
         await ws.send(json.dumps({"event": "pusher:ping", "data": {}}))
         assert (await frame(ws))["event"] == "pusher:pong"
 
@@ -83,3 +90,106 @@ async def test_cache_channel_replays_the_last_event(serve: ServeFactory) -> None
                 "channel": "cache-prices",
                 "data": '{"p": 2}',
             }
+
+
+async def test_signin_and_the_user_channel(server: LiveServer) -> None:
+    async with httpx.AsyncClient() as http, connect(f"{server.ws_url}/app/{KEY}") as ws:
+        socket_id = json.loads((await frame(ws))["data"])["socket_id"]
+        refused = await http.post(
+            server.url + "/broadcasting/user-auth", data={"socket_id": socket_id}
+        )
+        assert refused.status_code == 403  # no user on the request
+        answer = (
+            await http.post(
+                server.url + "/broadcasting/user-auth",
+                data={"socket_id": socket_id},
+                headers={"x-user": "ada"},
+            )
+        ).json()
+        assert answer["auth"] == user_auth(KEY, SECRET, socket_id, answer["user_data"])
+        other = {"event": "pusher:subscribe", "data": {"channel": "#server-to-user-ada"}}
+        await ws.send(json.dumps(other))  # not signed in yet
+        error = await frame(ws)
+        assert error["event"] == "pusher:subscription_error"
+        assert json.loads(error["data"])["status"] == 403
+        assert json.loads((await frame(ws))["data"])["code"] == 4009
+        await ws.send(json.dumps({"event": "pusher:signin", "data": answer}))
+        success = await frame(ws)
+        assert success["event"] == "pusher:signin_success"
+        assert json.loads(json.loads(success["data"])["user_data"]) == {"id": "ada"}
+        await ws.send(json.dumps(other))
+        assert (await frame(ws))["event"] == "pusher_internal:subscription_succeeded"
+        mine = {"event": "pusher:subscribe", "data": {"channel": "#server-to-user-bob"}}
+        await ws.send(json.dumps(mine))
+        assert (await frame(ws))["event"] == "pusher:subscription_error"
+
+
+async def test_client_event_policies(serve: ServeFactory) -> None:
+    for policy, expected in (("none", 4301), ("all", None)):
+        app, _ = make_app(client_events=policy)
+        server = await serve(app)
+        async with (
+            connect(f"{server.ws_url}/app/{KEY}") as sender,
+            connect(f"{server.ws_url}/app/{KEY}") as member,
+        ):
+            await frame(sender)  # never subscribed
+            await subscribe(member, "presence-room.1", "bob")
+            await sender.send(whisper("presence-room.1", 1))
+            if expected is None:  # "all": a non-member may whisper
+                assert (await frame(member))["data"] == {"n": 1}
+            else:
+                assert json.loads((await frame(sender))["data"])["code"] == expected
+
+
+async def test_heartbeat_pings_then_closes_4201(serve: ServeFactory) -> None:
+    app, live = make_app(activity_timeout=1)
+    assert live.pusher is not None
+    live.pusher.pong_timeout = 1.0
+    server = await serve(app)
+    async with connect(f"{server.ws_url}/app/{KEY}") as ws:
+        await frame(ws)
+        async with asyncio.timeout(5):
+            assert json.loads(await ws.recv())["event"] == "pusher:ping"
+            await ws.send(json.dumps({"event": "pusher:pong", "data": {}}))
+            assert json.loads(await ws.recv())["event"] == "pusher:ping"  # answered: pinged again
+            error = json.loads(await ws.recv())  # not answered this time
+            assert json.loads(error["data"])["code"] == 4201
+            await ws.wait_closed()
+        assert ws.close_code == 4201
+
+
+async def test_subscription_count_only_when_enabled(serve: ServeFactory) -> None:
+    app, live = make_app()
+    server = await serve(app)
+    async with connect(f"{server.ws_url}/app/{KEY}") as ws:
+        await subscribe(ws, "news")
+        await live.broadcast("news", "After", {})
+        assert (await frame(ws))["event"] == "After"  # no subscription_count before it
+    app, _ = make_app(subscription_count=True)
+    server = await serve(app)
+    async with connect(f"{server.ws_url}/app/{KEY}") as ws:
+        await subscribe(ws, "news")
+        counted = await frame(ws)
+        assert counted["event"] == "pusher_internal:subscription_count"
+        assert json.loads(counted["data"]) == {"subscription_count": 1}
+
+
+async def test_lean_protocol_counts_control_frame_pings(serve: ServeFactory) -> None:
+    """Only the lean protocol sees WebSocket pings: a client sending them is never pinged.
+    Other WebSockets of the app (livepy's own) still go through ASGI."""
+    app, _ = make_app(activity_timeout=1)
+    server = LiveServer(app)
+    server.server.config.ws = PusherWebSocketProtocol
+    await server.start()
+    try:
+        async with connect(f"{server.ws_url}/app/{KEY}", ping_interval=0.3) as ws:
+            await subscribe(ws, "news")
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(2.5):  # over 2 x activity_timeout of frame silence
+                    await ws.recv()
+        async with connect(server.ws_url + "/livepy/ws") as livepy_socket:
+            await livepy_socket.send(b"\x00")  # not a Pusher frame: the ASGI endpoint answers
+            async with asyncio.timeout(5):
+                await livepy_socket.recv()
+    finally:
+        await server.stop()

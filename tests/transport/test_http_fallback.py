@@ -197,9 +197,13 @@ async def test_sse_stream_delivers_pings(serve: ServeFactory) -> None:
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
         assert "content-length" not in stream.headers
-        data = []
+        data, named = [], False
         async for line in stream.aiter_lines():
-            if line.startswith("data: "):
+            if line.startswith("event: "):  # the `stream` event: its data is the stream token
+                named = True
+            elif line.startswith("data: ") and named:
+                named = False
+            elif line.startswith("data: "):
                 data.append(line.removeprefix("data: "))
                 if len(data) == 2:
                     break

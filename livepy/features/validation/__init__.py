@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from livepy.component import Component
 
 __all__ = [
+    "ERRORS_KEY",
     "Check",
     "Email",
     "ErrorBag",
@@ -51,6 +52,7 @@ __all__ = [
     "validate",
 ]
 
+ERRORS_KEY = "$errors"  # where a snapshot's state keeps the error bag
 _ERRORS = "$errors"  # instance.__dict__ keys: never state
 _ERRORS_BEFORE = "$errors_before"  # the bag as the request found it, for a rollback
 # path ("email", "form.email") -> its rules, per component class
@@ -155,6 +157,22 @@ class ValidationHook(Hook):
 
     def begin(self, instance: Component) -> None:
         instance.__dict__[_ERRORS_BEFORE] = dict(errors_of(instance).messages)
+
+    def dump_extra(self, instance: Component, state: dict[str, Any]) -> None:
+        # The bag rides in the snapshot (only while it holds messages), so that a rejoin
+        # after a reconnect, or a stateless HTTP request, still knows the other fields' errors.
+        bag = errors_of(instance)
+        if bag:
+            state[ERRORS_KEY] = {path: list(messages) for path, messages in bag.messages.items()}
+
+    def load_extra(self, instance: Component, state: dict[str, Any]) -> None:
+        saved = state.get(ERRORS_KEY)
+        messages = {
+            str(path): [str(m) for m in found]
+            for path, found in (saved.items() if isinstance(saved, dict) else ())
+            if isinstance(found, list)
+        }
+        instance.__dict__[_ERRORS] = ErrorBag(messages)
 
     def rollback(self, instance: Component) -> None:
         before = instance.__dict__.get(_ERRORS_BEFORE)

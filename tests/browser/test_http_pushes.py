@@ -1,0 +1,62 @@
+"""Broadcast pushes over the HTTP fallback, in real Chromium: with WebSockets off, a broadcast
+re-renders the page's components over the Server-Sent Events stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from livepy.demo import load_example
+from tests.conftest import ServeFactory
+
+pytestmark = pytest.mark.browser
+
+
+async def open_http_tab(browser: Any, url: str) -> Any:
+    context = await browser.new_context()
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    await page.goto(url)
+    await page.wait_for_function("window.livepy && window.livepy.connected")
+    assert await page.evaluate("window.livepy.transport") == "http"
+    # The stream's token arrived and the components were announced to its session.
+    await page.wait_for_function("window.livepy._connection.streamRefs.size > 0")
+    return page
+
+
+async def test_a_broadcast_reaches_http_pages(
+    browser: Any, serve: ServeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = load_example("dashboard")
+    monkeypatch.setattr(module.live, "websocket", False)
+    monkeypatch.setattr(module, "ensure_ticker", lambda: None)  # only our broadcasts
+    server = await serve(module.app)
+    first = await open_http_tab(browser, server.url + "/")
+    second = await open_http_tab(browser, server.url + "/")
+    try:
+        sockets: list[str] = []
+        second.on("websocket", lambda ws: sockets.append(ws.url))
+        before = int(await second.locator(".orders").text_content())
+        await first.click("text=Place an order")  # an action that broadcasts .to_others()
+        await second.wait_for_function(
+            f"Number(document.querySelector('.orders').textContent) === {before + 1}"
+        )
+        await module.live.broadcast("dashboard", "Stats", {"visitors": 4242, "orders": 99})
+        for page in (first, second):
+            await page.wait_for_function(
+                "document.querySelector('.visitors').textContent === '4242'"
+            )
+        # The pushed state is the page's snapshot now: an action continues from it (the
+        # action leaves visitors alone, so a stale snapshot would bring back the old figure).
+        await second.click("text=Place an order")
+        await second.wait_for_function(
+            f"document.querySelector('.orders').textContent === '{before + 2}'"
+        )
+        assert await second.locator(".visitors").text_content() == "4242"
+        assert sockets == [] and first.errors == [] and second.errors == []
+    finally:
+        await first.context.close()
+        await second.context.close()

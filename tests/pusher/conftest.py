@@ -1,0 +1,29 @@
+"""Every Pusher test runs twice: through ASGI (Starlette's WebSocket) and through the lean
+uvicorn protocol (``livepy.pusher.lean``), which must behave the same on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from livepy.pusher.lean import PusherWebSocketProtocol
+from tests.conftest import LiveServer, ServeFactory
+
+
+@pytest_asyncio.fixture(params=["asgi", "lean"])
+async def serve(request: pytest.FixtureRequest) -> AsyncIterator[ServeFactory]:
+    servers: list[LiveServer] = []
+
+    async def start(app: Any) -> LiveServer:
+        server = LiveServer(app)
+        if request.param == "lean":
+            server.server.config.ws = PusherWebSocketProtocol
+        servers.append(await server.start())
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()
