@@ -28,6 +28,7 @@ EXAMPLES = {
     "cards": "Nested components: editable cards, each its own component, bound to the board.",
     "chat": "A chat room: who is online, typing indicators over whispers, messages for all.",
     "orders": "Order tracking on private channels: only an order's owner sees its updates.",
+    "monitor": "A live monitor built with livepy: connections, messages/s, channel subscribers.",
 }
 
 

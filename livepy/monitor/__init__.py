@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import inspect
 import time
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,12 @@ _PANEL = """<div class="livepy-monitor">
 </div>"""
 
 
+@dataclass
+class ChannelRow:
+    name: str
+    subscribers: int
+
+
 class MonitorPanel(Component):
     """The monitor's figures; updated by the sampler's events."""
 
@@ -78,7 +85,7 @@ class MonitorPanel(Component):
     by_transport: dict[str, int] = {}
     messages_per_second: float = 0.0
     broadcasts_per_second: float = 0.0
-    channels: list[dict[str, Any]] = []
+    channels: list[ChannelRow] = []
     note: str = "waiting for the first sample…"
 
     @on("private-livepy-monitor.{token}", SAMPLE_EVENT)
@@ -87,7 +94,7 @@ class MonitorPanel(Component):
         self.by_transport = figures["by_transport"]
         self.messages_per_second = figures["messages_per_second"]
         self.broadcasts_per_second = figures["broadcasts_per_second"]
-        self.channels = figures["channels"]
+        self.channels = [ChannelRow(**row) for row in figures["channels"]]
         self.note = f"sampled every {figures['interval']:g} s on this process"
 
 

@@ -33,8 +33,9 @@ import uvicorn
 from tests.pusher.test_pusher_js import make_app
 
 app, live = make_app(sys.argv[2], **json.loads(sys.argv[3]))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
-            ws="websockets-sansio", lifespan="on")
+ws = "livepy.pusher.lean:PusherWebSocketProtocol" if sys.argv[4] == "lean" else "websockets-sansio"
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", ws=ws,
+            lifespan="on")
 """
 START_S = 20.0
 
@@ -42,7 +43,8 @@ START_S = 20.0
 class Node:
     """One server process: ``make_app(redis_url, **options)`` under uvicorn."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, ws: str) -> None:
+        self.ws = ws
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -53,7 +55,7 @@ class Node:
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", SERVER_SCRIPT, str(self.port), redis_url,
-                json.dumps(options), cwd=ROOT, stdout=log, stderr=log, env=env,
+                json.dumps(options), self.ws, cwd=ROOT, stdout=log, stderr=log, env=env,
             )  # fmt: skip
         deadline = time.monotonic() + START_S
         async with httpx.AsyncClient() as client:
@@ -108,7 +110,8 @@ async def cluster(redis_server: RedisServer, tmp_path: Path) -> AsyncIterator[Ca
     started: list[Node] = []
 
     async def start(**options: Any) -> tuple[Node, Node]:
-        pair = [Node(tmp_path / f"node{i}.log") for i in range(2)]
+        # A serves pusher sockets with the lean protocol, B through ASGI: both must agree.
+        pair = [Node(tmp_path / f"node{i}.log", ws) for i, ws in enumerate(("lean", "asgi"))]
         started.extend(pair)
         await asyncio.gather(*(node.start(redis_server.url, **options) for node in pair))
         return pair[0], pair[1]

@@ -174,7 +174,7 @@ async def test_subscription_count_only_when_enabled(serve: ServeFactory) -> None
         assert json.loads(counted["data"]) == {"subscription_count": 1}
 
 
-async def test_lean_protocol_counts_control_frame_pings(serve: ServeFactory) -> None:
+async def test_lean_protocol_counts_control_frame_pings() -> None:
     """Only the lean protocol sees WebSocket pings: a client sending them is never pinged.
     Other WebSockets of the app (livepy's own) still go through ASGI."""
     app, _ = make_app(activity_timeout=1)

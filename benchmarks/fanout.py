@@ -1,0 +1,578 @@
+"""Broadcast fan-out to live components, against a bare ``websockets`` broadcast() of the same bytes.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/fanout.py [--components 1000,5000] [--per-page 5] [--events 10]
+        [--client-procs 2] [--no-redis]
+
+For each number of subscribed components (``--per-page`` components per connection, so 5,000
+components are 1,000 connections x 5), in one run, one after the other:
+
+* **livepy, shared state**: ``benchmarks/apps/fanout_bench.py`` under ``_serve.py`` (uvicorn, the
+  same settings as the other benchmarks), memory broker. Every component has the same state (a
+  dashboard everybody sees), so each broadcast renders once per process and the html is shared
+  (render-once fan-out, ``livepy/fanout.py``); each page still gets its own diff, snapshot MAC
+  and frame.
+* **livepy, per-user state**: the same app, each component with its own state: one render each.
+* **bare**: ``benchmarks/apps/bare_fanout.py``, a ``websockets`` server that ``broadcast()``s, per
+  event, as many frames as livepy pushes (one per component) and of the size livepy's pushed
+  REPLY frames had in the shared run, to the same number of connections. This is the floor: the
+  cost of moving those bytes, with no rendering, diffing or signing.
+* **livepy x2 + Redis** (largest count, shared state; skipped with ``--no-redis`` or without
+  ``redis-server``): two processes of the same app on one redis-server (started here on a free
+  port), the connections split between them, the broadcasts sent through one of them.
+
+Clients live in ``--client-procs`` separate processes (this script with ``--client``), each
+holding its share of the connections: it fetches the JOIN frames from ``/bench/joins``, opens the
+sockets, joins, waits for every JOINED, then counts pushed REPLY frames with their arrival times
+(``time.monotonic()``, system-wide, so comparable between processes) and answers PINGs.
+
+* **single**: the time from just before one broadcast is triggered to the last REPLY of it being
+  received (median of 3, after one warm-up event).
+* **burst**: ``--events`` broadcasts triggered at once; the time to the last REPLY of the last
+  one, and deliveries (component updates received) per second.
+
+livepy's trigger is an HTTP POST to the app (``/bench/fire``), bare's a message on a WebSocket
+already open. Client processes share the machine's CPUs with the servers. Results go to
+``benchmarks/results/fanout.json``; every wait has a timeout and every process is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import _common  # noqa: E402
+from _common import (  # noqa: E402
+    APPS,
+    HOST,
+    RESULTS,
+    Server,
+    environment,
+    print_table,
+    run_and_report,
+)
+
+BARE_SCRIPT = APPS / "bare_fanout.py"
+APP = "fanout_bench:app"
+CONNECT_BATCH = 50  # concurrent handshakes per client process
+SINGLE_REPEATS = 3
+WAIT_TIMEOUT = 120.0
+REPLY, JOINED, ERROR, PING = 3, 7, 4, 5
+PONG_FRAME = b"\x91\x06"
+
+
+class BareServer(Server):
+    def start(self) -> Server:
+        saved = _common.SERVE
+        _common.SERVE = BARE_SCRIPT
+        try:
+            return super().start()
+        finally:
+            _common.SERVE = saved
+
+
+def livepy_server(name: str, broker: str = "memory://") -> Server:
+    return Server(name, APP, pythonpath=[APPS], env={"LIVEPY_BROKER": broker})
+
+
+# --------------------------------------------------------------------------- client process
+
+
+def frame_type(data: bytes) -> int:
+    """The type of a msgpack frame ``[type, ...]`` without decoding it (-1 when not one)."""
+    if len(data) >= 2 and 0x91 <= data[0] <= 0x9F:
+        return data[1]
+    if len(data) >= 4 and data[0] == 0xDC:
+        return data[3]
+    return -1
+
+
+async def client_main() -> None:
+    """``--client``: hold connections; commands and answers are JSON lines on stdin/stdout."""
+    import msgpack
+    from websockets.asyncio.client import connect
+
+    sockets: list[Any] = []
+    readers: list[asyncio.Task[None]] = []
+    state = {"expected": 0, "count": 0, "last": 0.0}
+    sizes: list[int] = []
+    complete = asyncio.Event()
+
+    async def read(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for data in ws:
+                kind = frame_type(data)
+                if kind == REPLY:
+                    state["count"] += 1
+                    state["last"] = time.monotonic()
+                    if len(sizes) < 1000:
+                        sizes.append(len(data))
+                    if state["count"] >= state["expected"]:
+                        complete.set()
+                elif kind == PING:
+                    await ws.send(PONG_FRAME)
+
+    async def open_one(url: str, join: list[Any] | None) -> None:
+        ws = await connect(url, compression=None, ping_interval=None, max_size=2**22)
+        sockets.append(ws)
+        if join is not None:
+            await ws.send(msgpack.packb([1, join], use_bin_type=True))
+            for _ in join:
+                data = await asyncio.wait_for(ws.recv(), 60)
+                if frame_type(data) != JOINED:
+                    raise RuntimeError(f"expected JOINED, got {msgpack.unpackb(data)!r}")
+        readers.append(asyncio.create_task(read(ws)))
+
+    async def close_all() -> None:
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        async with asyncio.timeout(60):
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        sockets.clear()
+        readers.clear()
+
+    def reply(obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            break
+        cmd = json.loads(line)
+        try:
+            if cmd["cmd"] == "open":
+                joins: list[Any] = [None] * cmd["n"]
+                if cmd.get("joins_url"):
+                    joins = await asyncio.to_thread(fetch_joins, cmd["joins_url"])
+                async with asyncio.timeout(cmd["timeout"]):
+                    for start in range(0, len(joins), CONNECT_BATCH):
+                        batch = joins[start : start + CONNECT_BATCH]
+                        urls = cmd["urls"]
+                        await asyncio.gather(
+                            *(
+                                open_one(urls[(start + i) % len(urls)], join)
+                                for i, join in enumerate(batch)
+                            )
+                        )
+                reply({"open": len(sockets)})
+            elif cmd["cmd"] == "arm":
+                complete.clear()
+                state.update(expected=cmd["expected"], count=0, last=0.0)
+                sizes.clear()
+                if cmd["expected"] == 0:
+                    complete.set()
+                reply({"armed": True})
+            elif cmd["cmd"] == "wait":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(complete.wait(), cmd["timeout"])
+                median = statistics.median(sizes) if sizes else 0
+                reply({"count": state["count"], "last": state["last"], "size": median})
+            elif cmd["cmd"] == "close":
+                await close_all()
+                reply({"closed": True})
+                break
+        except Exception as exc:  # report it to the parent, which stops the run
+            reply({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def fetch_joins(url: str) -> list[Any]:
+    import msgpack
+
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, _, port = host_port.partition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    try:
+        conn.request("GET", "/" + path)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"/bench/joins answered {response.status}")
+    finally:
+        conn.close()
+    joins: list[Any] = msgpack.unpackb(body, raw=False)
+    return joins
+
+
+class ClientProc:
+    """One ``--client`` subprocess; it exits when its stdin closes."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--client"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def send(self, **cmd: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            raise RuntimeError(f"client process gave no answer within {timeout}s")
+        out: dict[str, Any] = json.loads(line)
+        if "error" in out:
+            raise RuntimeError(f"client process: {out['error']}")
+        return out
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def all_answer(procs: list[ClientProc], wait_s: float, **cmd: Any) -> list[dict[str, Any]]:
+    for proc in procs:
+        proc.send(**cmd)
+    return [proc.answer(wait_s) for proc in procs]
+
+
+def split(n: int, parts: int) -> list[int]:
+    return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+class HttpTrigger:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def fire(self, n: int) -> None:
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=WAIT_TIMEOUT)
+        try:
+            conn.request("POST", f"/bench/fire?n={n}")
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"/bench/fire answered {response.status}")
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        pass
+
+
+class BareTrigger:
+    def __init__(self, port: int, per_page: int, size: int) -> None:
+        from websockets.sync.client import connect
+
+        self.per_page, self.size = per_page, size
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(connect(f"ws://{HOST}:{port}/control", open_timeout=10))
+
+    def fire(self, n: int) -> None:
+        self.ws.send(f"fire:{n}:{self.per_page}:{self.size}")
+        if self.ws.recv(timeout=WAIT_TIMEOUT) != "done":
+            raise RuntimeError("bare server did not answer done")
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+# --------------------------------------------------------------------------- measurement
+
+
+def fan_out(
+    procs: list[ClientProc], trigger: Any, events: int, shares: list[int]
+) -> dict[str, Any]:
+    """Fire ``events`` broadcasts; ``shares``: the components each client process holds."""
+    expected = sum(shares)
+    for proc, share in zip(procs, shares, strict=True):
+        proc.send(cmd="arm", expected=share * events)
+    for proc in procs:
+        proc.answer(10)
+    t0 = time.monotonic()
+    trigger.fire(events)
+    answers = all_answer(procs, WAIT_TIMEOUT + 10, cmd="wait", timeout=WAIT_TIMEOUT)
+    delivered = sum(a["count"] for a in answers)
+    if delivered < expected * events:
+        raise RuntimeError(f"only {delivered} of {expected * events} deliveries arrived")
+    t_last = max(a["last"] for a in answers) - t0
+    sizes = [a["size"] for a in answers if a["size"]]
+    return {
+        "events": events,
+        "deliveries": delivered,
+        "to_last_s": t_last,
+        "deliveries_per_s": delivered / t_last,
+        "reply_bytes": statistics.median(sizes) if sizes else 0,
+    }
+
+
+def measure(
+    name: str,
+    ports: list[int],
+    trigger: Any,
+    components: int,
+    per_page: int,
+    events: int,
+    nprocs: int,
+    mode: str | None,
+) -> dict[str, Any]:
+    """Open the pages, fire, count; ``mode`` None is the bare floor (no JOIN)."""
+    conns = components // per_page
+    procs = [ClientProc() for _ in range(nprocs)]
+    try:
+        first = 0
+        shares = split(conns, nprocs)
+        held = [share * per_page for share in shares]
+        urls = [
+            f"ws://{HOST}:{port}/livepy/ws" if mode else f"ws://{HOST}:{port}/" for port in ports
+        ]
+        timeout = 60 + conns * 0.1
+        for proc, share in zip(procs, shares, strict=True):
+            joins_url = (
+                f"http://{HOST}:{ports[0]}/bench/joins?mode={mode}&conns={share}"
+                f"&k={per_page}&first={first}"
+                if mode
+                else ""
+            )
+            proc.send(cmd="open", urls=urls, joins_url=joins_url, n=share, timeout=timeout)
+            first += share
+        for proc in procs:
+            proc.answer(timeout + 30)
+        time.sleep(1.0)
+        fan_out(procs, trigger, 1, held)  # warm the path once
+        singles = [fan_out(procs, trigger, 1, held) for _ in range(SINGLE_REPEATS)]
+        burst = fan_out(procs, trigger, events, held)
+        single = statistics.median(s["to_last_s"] for s in singles)
+        print(
+            f"  {name} {components}: single {single * 1000:.1f} ms,"
+            f" burst {burst['deliveries_per_s']:.0f} deliveries/s",
+            file=sys.stderr,
+            flush=True,
+        )
+        all_answer(procs, 120, cmd="close")
+    finally:
+        for proc in procs:
+            proc.stop()
+    return {
+        "components": components,
+        "connections": conns,
+        "single_to_last_s": single,
+        "singles": singles,
+        "burst": burst,
+        "reply_bytes": singles[-1]["reply_bytes"],
+    }
+
+
+def run_livepy(
+    name: str, components: int, per_page: int, events: int, nprocs: int, mode: str
+) -> dict[str, Any]:
+    with livepy_server(name) as server:
+        result = measure(
+            name,
+            [server.port],
+            HttpTrigger(server.port),
+            components,
+            per_page,
+            events,
+            nprocs,
+            mode,
+        )
+        result["server"] = server.info
+        return result
+
+
+def run_bare(components: int, per_page: int, events: int, nprocs: int, size: int) -> dict[str, Any]:
+    with BareServer("bare", "bare") as server:
+        trigger = BareTrigger(server.port, per_page, size)
+        try:
+            result = measure(
+                "bare", [server.port], trigger, components, per_page, events, nprocs, None
+            )
+        finally:
+            trigger.close()
+        result["server"] = server.info
+        return result
+
+
+@contextlib.contextmanager
+def redis_server() -> Any:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    sock = socket.socket()
+    sock.bind((HOST, 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://{HOST}:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_redis(url: str, components: int, per_page: int, events: int, nprocs: int) -> dict[str, Any]:
+    with livepy_server("livepy-1", url) as one, livepy_server("livepy-2", url) as two:
+        result = measure(
+            "livepy x2 redis",
+            [one.port, two.port],
+            HttpTrigger(one.port),
+            components,
+            per_page,
+            events,
+            nprocs,
+            "shared",
+        )
+        result["servers"] = [one.info, two.info]
+        return result
+
+
+def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool) -> dict[str, Any]:
+    started = time.monotonic()
+    rows: dict[str, Any] = {}
+    for components in counts:
+        shared = run_livepy("livepy-shared", components, per_page, events, nprocs, "shared")
+        per_user = run_livepy("livepy-user", components, per_page, events, nprocs, "user")
+        size = int(shared["reply_bytes"]) or 200
+        bare = run_bare(components, per_page, events, nprocs, size)
+        rows[str(components)] = {"shared": shared, "user": per_user, "bare": bare}
+    report: dict[str, Any] = {"results": rows}
+    ratios: dict[str, Any] = {}
+    for key, row in rows.items():
+        bare = row["bare"]
+        ratios[key] = {
+            mode: {
+                "single_to_last_vs_bare": row[mode]["single_to_last_s"] / bare["single_to_last_s"],
+                "deliveries_per_s_vs_bare": row[mode]["burst"]["deliveries_per_s"]
+                / bare["burst"]["deliveries_per_s"],
+            }
+            for mode in ("shared", "user")
+        }
+    report["ratios"] = ratios
+    if redis:
+        largest = max(counts)
+        with redis_server() as url:
+            if url is None:
+                report["redis"] = {"skipped": "redis-server not found"}
+            else:
+                two = run_redis(url, largest, per_page, events, nprocs)
+                one = rows[str(largest)]["shared"]
+                report["redis"] = {
+                    "result": two,
+                    "deliveries_per_s_vs_one_process": two["burst"]["deliveries_per_s"]
+                    / one["burst"]["deliveries_per_s"],
+                    "single_to_last_vs_one_process": two["single_to_last_s"]
+                    / one["single_to_last_s"],
+                }
+    report["config"] = {
+        "counts": counts,
+        "per_page": per_page,
+        "events": events,
+        "client_procs": nprocs,
+        **environment(),
+    }
+    report["elapsed_s"] = round(time.monotonic() - started, 2)
+    report["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    cfg = report["config"]
+    print(
+        f"\nFan-out of one broadcast to N components ({cfg['per_page']} per connection), "
+        f"{cfg['client_procs']} client processes, burst of {cfg['events']} events; "
+        f"{cfg['cpus']} CPUs, Python {cfg['python']}, git {cfg['git']}\n"
+    )
+    rows = [["components", "server", "single: last patch", "burst: deliveries/s", "frame bytes"]]
+    for key, row in report["results"].items():
+        for mode, label in (("bare", "bare websockets"), ("shared", "livepy shared"),
+                            ("user", "livepy per-user")):  # fmt: skip
+            r = row[mode]
+            rows.append(
+                [
+                    key,
+                    label,
+                    f"{r['single_to_last_s'] * 1000:.1f} ms",
+                    f"{r['burst']['deliveries_per_s']:.0f}",
+                    f"{r['reply_bytes']:.0f}",
+                ]
+            )
+    print_table(rows, right_from=2)
+    print()
+    for key, ratios in report["ratios"].items():
+        for mode, r in ratios.items():
+            print(
+                f"{key} components, {mode}: last patch {r['single_to_last_vs_bare']:.2f}x bare,"
+                f" deliveries/s {r['deliveries_per_s_vs_bare']:.2f}x bare"
+            )
+    redis = report.get("redis")
+    if redis and "result" in redis:
+        r = redis["result"]
+        print(
+            f"\n2 processes + Redis, {r['components']} components (shared): single "
+            f"{r['single_to_last_s'] * 1000:.1f} ms, {r['burst']['deliveries_per_s']:.0f}"
+            f" deliveries/s = {redis['deliveries_per_s_vs_one_process']:.2f}x one process"
+        )
+    elif redis:
+        print(f"\nRedis: {redis['skipped']}")
+    print(f"\nSaved to {report['json_path']} ({report['elapsed_s']} s)")
+
+
+def main() -> None:
+    if "--client" in sys.argv:
+        asyncio.run(client_main())
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--components", default="1000,5000")
+    parser.add_argument("--per-page", type=int, default=5)
+    parser.add_argument("--events", type=int, default=10)
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--no-redis", action="store_true")
+    args = parser.parse_args()
+    counts = [int(x) for x in args.components.split(",")]
+    run_and_report(
+        lambda: run(counts, args.per_page, args.events, args.client_procs, not args.no_redis),
+        RESULTS / "fanout.json",
+        print_report,
+    )
+
+
+if __name__ == "__main__":
+    main()
