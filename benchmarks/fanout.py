@@ -1,4 +1,4 @@
-"""Broadcast fan-out to live components, against a bare ``websockets`` broadcast() of the same bytes.
+"""Broadcast fan-out to live components, against a bare ``websockets`` broadcast() floor.
 
 Run from the repository root::
 

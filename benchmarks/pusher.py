@@ -3,13 +3,16 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/pusher.py [--counts 1000,5000] [--events 20] [--client-procs 2]
-        [--only livepy,starlette,bare]
+        [--only livepy,lean,starlette,bare]
 
-Three servers, each alone, one after the other, as subprocesses on 127.0.0.1:
+Four servers, each alone, one after the other, as subprocesses on 127.0.0.1:
 
 * **livepy**: ``benchmarks/apps/pusher_bench.py`` under ``_serve.py`` (uvicorn, the same
-  settings as the other benchmarks). Pusher app key ``bench-key`` at ``/app/bench-key``;
-  ``POST /bench/fire?n=N`` runs ``await live.broadcast("bench", "Tick", {...})`` N times.
+  settings as the other benchmarks: ``ws="websockets-sansio"``, so Pusher sockets go through
+  ASGI). Pusher app key ``bench-key`` at ``/app/bench-key``; ``POST /bench/fire?n=N`` runs
+  ``await live.broadcast("bench", "Tick", {...})`` N times.
+* **lean**: the same app with uvicorn's ``ws=livepy.pusher.lean:PusherWebSocketProtocol``
+  (what ``livepy serve`` uses): Pusher sockets served by livepy's callback-driven protocol.
 * **bare**: ``benchmarks/apps/bare_websockets.py``: ``websockets.asyncio.server.serve`` that
   answers the same frames (connection_established, subscription_succeeded, pong) and, when a
   ``/control`` connection sends ``fire:N``, ``broadcast()``s the byte-identical event frames.
@@ -80,6 +83,8 @@ SINGLE_REPEATS = 3
 WAIT_TIMEOUT = 60.0
 TARGET_RATIO = 1.5
 BARE_SCRIPT = APPS / "bare_websockets.py"
+LEAN_WS = "livepy.pusher.lean:PusherWebSocketProtocol"
+SERVERS = ("livepy", "lean", "starlette", "bare")
 
 
 def read_rss(pid: int) -> int:
@@ -390,8 +395,10 @@ def run(counts: list[int], events: int, nprocs: int, which: list[str]) -> dict[s
     started = time.monotonic()
     results: dict[str, Any] = {}
     for name in which:
-        if name == "livepy":
-            server = livepy_server("livepy", "pusher_bench:app")
+        if name in ("livepy", "lean"):
+            server = livepy_server(name, "pusher_bench:app")
+            if name == "lean":  # the same app, uvicorn's ws= being livepy's lean protocol
+                server.env["BENCH_UVICORN_WS"] = LEAN_WS
             url = f"ws://{HOST}:{{port}}/app/{KEY}?protocol=7&client=bench&version=8.4.0"
         elif name == "starlette":
             server = livepy_server("starlette", "starlette_pusher_floor:app")
@@ -402,10 +409,15 @@ def run(counts: list[int], events: int, nprocs: int, which: list[str]) -> dict[s
         server.start()  # the port is needed for the url; measure() stops it
         results[name] = measure(name, server, url.format(port=server.port), counts, events, nprocs)
     report: dict[str, Any] = {"results": results}
-    for floor, key in (("bare", "ratios"), ("starlette", "ratios_vs_starlette")):
-        if "livepy" in results and floor in results:
-            lp, other = results["livepy"], results[floor]
-            report[key] = {  # livepy / floor
+    pairs = (
+        ("livepy", "bare", "ratios"),
+        ("livepy", "starlette", "ratios_vs_starlette"),
+        ("lean", "bare", "lean_ratios"),
+    )
+    for ours, floor, key in pairs:
+        if ours in results and floor in results:
+            lp, other = results[ours], results[floor]
+            report[key] = {  # ours / floor
                 "vmrss_per_conn": lp["vmrss_per_conn_kib"] / other["vmrss_per_conn_kib"],
                 "single_to_last": lp["single_to_last_s"] / other["single_to_last_s"],
                 "burst_to_last": lp["burst"]["to_last_s"] / other["burst"]["to_last_s"],
@@ -428,7 +440,8 @@ def run(counts: list[int], events: int, nprocs: int, which: list[str]) -> dict[s
 def print_report(report: dict[str, Any]) -> None:
     cfg, res = report["config"], report["results"]
     labels = {
-        "livepy": "livepy /app/{key}",
+        "livepy": "livepy /app/{key} (ASGI)",
+        "lean": "livepy /app/{key} (lean protocol)",
         "starlette": "uvicorn+Starlette floor",
         "bare": "bare websockets",
     }
@@ -474,12 +487,14 @@ def print_report(report: dict[str, Any]) -> None:
             )
         )
     print_table(rows)
-    if "ratios" in report:
-        ratio = report["ratios"]
+    for key, who in (("ratios", "livepy (ASGI)"), ("lean_ratios", "livepy (lean)")):
+        if key not in report:
+            continue
+        ratio = report[key]
         verdict = "met" if ratio["vmrss_per_conn"] <= TARGET_RATIO else "NOT met"
         print()
         print(
-            f"livepy / bare: memory per connection {ratio['vmrss_per_conn']:.2f}x "
+            f"{who} / bare: memory per connection {ratio['vmrss_per_conn']:.2f}x "
             f"(target <= {TARGET_RATIO}x: {verdict}); time to last, 1 event "
             f"{ratio['single_to_last']:.2f}x, {events} events {ratio['burst_to_last']:.2f}x; "
             f"deliveries/s {ratio['burst_deliveries_per_s']:.2f}x"
@@ -499,9 +514,7 @@ def main() -> None:
     parser.add_argument("--counts", default="1000,5000", help="connection counts (1000,5000)")
     parser.add_argument("--events", type=int, default=20, help="events in the burst (20)")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes (2)")
-    parser.add_argument(
-        "--only", default="livepy,starlette,bare", help="servers (livepy,starlette,bare)"
-    )
+    parser.add_argument("--only", default=",".join(SERVERS), help=f"servers ({','.join(SERVERS)})")
     parser.add_argument(
         "--json", type=Path, default=RESULTS / "pusher.json", help="output (results/pusher.json)"
     )
@@ -522,8 +535,8 @@ def main() -> None:
         parser.error("--events must be 1..200")
     if not 1 <= args.client_procs <= 4:
         parser.error("--client-procs must be 1..4")
-    if not which or set(which) - {"livepy", "starlette", "bare"}:
-        parser.error("--only takes livepy, starlette and/or bare")
+    if not which or set(which) - set(SERVERS):
+        parser.error(f"--only takes some of {', '.join(SERVERS)}")
     if hard < counts[-1] + 200:
         parser.error(f"the open-files limit ({hard}) is too low for {counts[-1]} connections")
     run_and_report(

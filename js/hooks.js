@@ -8,6 +8,7 @@
 //   "removed" (component)            the component's root left the page (after destroy())
 //   "join"    (component)            join this component now (it was held back by joinHeld)
 //   "status"  (connected: boolean)   the socket opened or dropped
+//   "popstate" (state)               back/forward to another entry of the page on screen
 
 const listeners = new Map();
 

@@ -218,7 +218,13 @@ export async function start() {
   readConfig();
   installDirectives();
   installUrl();
-  installNavigation({ transport, discover, overSocket: () => connection instanceof Socket });
+  installNavigation({
+    transport,
+    discover,
+    overSocket: () => connection instanceof Socket,
+    // A page fetched over an open socket: a fresh connection, with the cookies the fetch stored.
+    reconnect: () => useConnection(new Socket(config, handlers)),
+  });
   discover();
   if (config.transport === "http") await fallBackToHttp();
   else useConnection(new Socket(config, handlers));

@@ -10,6 +10,18 @@
 // is never loaded twice: ES modules run once per URL. Components of the old page are dropped and
 // those of the new page join. Back and forward swap pages the same way.
 //
+// A page whose response sets cookies (a session middleware does on every response) cannot come
+// over the socket: only the browser stores cookies, HttpOnly ones included. The server answers
+// such a NAVIGATE with a status and no html, and the runtime fetch()es the page instead. From then
+// on every page is fetched (the socket's handshake cookies are older than the browser's), and
+// after each fetched page the socket reconnects: the server forgets the old page's components and
+// the new connection carries the browser's current cookies.
+//
+// History: every entry this runtime makes holds the key of the page (the document, or the body
+// swapped in) it belongs to. A back/forward to an entry of the page on screen belongs to
+// URL-bound fields: this module emits the "popstate" hook, which js/url.js restores them on. An
+// entry of another page swaps that page in, and no component of the page being left is called.
+//
 // Effects: `redirect` ({url, navigate}) loads a page after the reply's other effects ran;
 // `flash` (a signed token) goes to the livepy_flash cookie, which the next page's `flashes()`
 // reads and this runtime deletes once that page is shown.
@@ -17,6 +29,7 @@
 import { FRAME_NAVIGATE } from "./constants.js";
 import { LivepyError } from "./component.js";
 import { registerEffect } from "./effects.js";
+import { emitHook } from "./hooks.js";
 
 export const FLASH_COOKIE = "livepy_flash";
 export const FLASH_MAX_AGE = 300; // seconds, as livepy/features/navigation/flash.py
@@ -28,6 +41,20 @@ let nextNav = 1;
 let current = 0; // the latest navigation: older ones that finish late are dropped
 const waiting = new Map(); // nav number -> {resolve, reject, timer}
 let shownPath = location.pathname + location.search;
+let fetchPages = false; // a page set cookies: fetch() every page from now on
+// Keys tell this window's pages apart in history.state (lpKey); a full load starts a new series.
+const keyPrefix = Math.random().toString(36).slice(2, 8);
+let nextKey = 1;
+let pageKey = newPageKey();
+
+function newPageKey() {
+  return `${keyPrefix}.${nextKey++}`;
+}
+
+/** The history.state for an entry of the page on screen (url.js pushes such entries too). */
+export function pageState() {
+  return { lpPage: shownPath, lpKey: pageKey };
+}
 
 function deleteFlashCookie() {
   if (document.cookie.split("; ").some((c) => c.startsWith(FLASH_COOKIE + "="))) {
@@ -139,8 +166,15 @@ export async function navigate(url, options = {}) {
   }
   const nav = ++current;
   const path = target.pathname + target.search;
+  const socket = runtime.overSocket();
   let page = null;
-  if (runtime.overSocket() && runtime.transport.isOpen()) page = await overSocket(path);
+  if (socket && !fetchPages && runtime.transport.isOpen()) {
+    page = await overSocket(path);
+    if (page !== null && page.html === null && page.status !== 0) {
+      fetchPages = true; // it sets cookies: the browser must fetch it to store them
+      page = null;
+    }
+  }
   if (page === null) page = await overHttp(path);
   if (nav !== current) return; // a newer navigation took over
   if (page.html === null) {
@@ -149,8 +183,15 @@ export async function navigate(url, options = {}) {
   }
   const history_ = options.history ?? "push";
   const shown = page.url + target.hash;
-  if (history_ === "push") history.pushState({ lpPage: page.url }, "", shown);
-  else if (history_ === "replace") history.replaceState({ lpPage: page.url }, "", shown);
+  // A back/forward (history "none") shows the entry's own page: it keeps its key.
+  pageKey = options.key ?? newPageKey();
+  const state = { lpPage: page.url, lpKey: pageKey };
+  if (history_ === "push") history.pushState(state, "", shown);
+  else history.replaceState(state, "", history_ === "replace" ? shown : location.href);
+  // A fetched page while the socket is in use: a fresh connection drops the old page's
+  // components on the server and carries the cookies the fetch stored. Before the swap, so the
+  // new page's components join once, on the new connection.
+  if (socket && fetchPages) runtime.reconnect();
   swap(page.html, page.url, target.hash);
 }
 
@@ -168,13 +209,24 @@ function onClick(event) {
   navigate(url.href).catch((err) => console.error("livepy: navigation failed:", err.message));
 }
 
-function onPopState(event) {
+/** Whether a back/forward to an entry with `state` shows another page than the one on screen. */
+export function isOtherPage(state) {
+  const key = state?.lpKey;
+  if (typeof key === "string") return key !== pageKey;
+  // An entry this runtime did not make (a hash link, the app's own pushState): another path
+  // is another page, a query-only change belongs to URL-bound fields.
   const path = location.pathname + location.search;
-  if (path === shownPath) return;
-  // A query-only change that navigation did not make belongs to URL-bound fields (url.js).
-  const samePage = location.pathname === new URL(shownPath, location.href).pathname;
-  if (samePage && !event.state?.lpPage) return;
-  navigate(location.href, { history: "none" }).catch((err) => {
+  if (path === shownPath) return false;
+  return location.pathname !== new URL(shownPath, location.href).pathname;
+}
+
+function onPopState(event) {
+  if (!isOtherPage(event.state)) {
+    emitHook("popstate", event.state); // URL-bound fields of this page (url.js)
+    return;
+  }
+  const key = typeof event.state?.lpKey === "string" ? event.state.lpKey : undefined;
+  navigate(location.href, { history: "none", key }).catch((err) => {
     console.error("livepy: navigation failed:", err.message);
     location.reload();
   });
@@ -185,7 +237,7 @@ export function installNavigation(options) {
   if (runtime) return;
   runtime = options;
   deleteFlashCookie(); // this page's render has read it
-  history.replaceState({ ...(history.state ?? {}), lpPage: shownPath }, "");
+  history.replaceState({ ...(history.state ?? {}), ...pageState() }, "");
   document.addEventListener("click", onClick);
   window.addEventListener("popstate", onPopState);
 }

@@ -4,14 +4,17 @@
 //   {field: [query key, history (0/1), keep (0/1), default value, is list (0/1)]}
 // After every reply the address bar is brought in step with the state: replaceState, or
 // pushState when a changed field asked for history. A field at its default is left out unless
-// `keep`. On back/forward (popstate) the URL's values go back to the server as model updates,
-// in one CALL per component, and the re-render they cause never adds a history entry.
+// `keep`. On back/forward between entries of the page on screen (js/navigate.js tells them from
+// entries of other pages, which it swaps in, and emits the "popstate" hook for them), the URL's
+// values go back to the server as model updates, in one CALL per component, and the re-render
+// they cause never adds a history entry.
 // Query keys that belong to no bound field are left as they are.
 
 import { scanDirectives } from "./attrs.js";
 import { ATTR_URL } from "./constants.js";
 import { writeValue } from "./directives/model.js";
 import { onHook } from "./hooks.js";
+import { pageState } from "./navigate.js";
 import { components } from "./registry.js";
 import { lookup } from "./snapshot.js";
 
@@ -87,7 +90,7 @@ function writeUrl(component) {
   if (!changed) return;
   const next = url.pathname + url.search + url.hash;
   // The first write only tidies the URL the page was loaded with (a bad or default value).
-  if (push && !first && !restoring.has(component)) window.history.pushState(null, "", next);
+  if (push && !first && !restoring.has(component)) window.history.pushState(pageState(), "", next);
   else window.history.replaceState(window.history.state, "", next);
 }
 
@@ -132,5 +135,5 @@ function restore() {
 export function install() {
   onHook("init", readBindings);
   onHook("updated", writeUrl);
-  window.addEventListener("popstate", restore);
+  onHook("popstate", restore); // js/navigate.js: a back/forward within the page on screen
 }

@@ -92,7 +92,9 @@ def serve_app(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         reload=args.reload,
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio for every socket, except Pusher sockets (/app/{key}),
+        # which the lean protocol serves at a third of the memory (docs/topics/performance.md).
+        ws="livepy.pusher.lean:PusherWebSocketProtocol",
         log_level="info",
     )
     return 0

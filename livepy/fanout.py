@@ -14,8 +14,9 @@ renders as before:
 - a class that sets ``shared_render = False`` (for templates that read per-user data from
   outside the state: a context variable, a per-request global), or that has ``rendering`` /
   ``rendered`` hooks;
-- an instance with children (their ids are in the parent's html), with validation errors, with
-  persisted ``@computed`` values, or with any other attribute set outside its state;
+- an instance with children (their ids are in the parent's html), or holding an attribute
+  outside its state that is not plain data (attributes that are plain data, such as feature
+  flags and validation messages, are part of the key, like the state);
 - an html in which the instance's id appears other than on its root (a template that prints
   ``this.id``): that class is then never shared again.
 
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from livepy.component import Component
+from livepy.protocol.htmldiff import checksum, diff_html
 
 if TYPE_CHECKING:
     from livepy.render.environment import ComponentRenderer
@@ -45,27 +47,42 @@ _BOOKKEEPING = frozenset(
     {"id", "children", "pending_broadcasts", "pending_effects", "offsets", "$computed"}
 )
 _OFFSETS_KEY = "$offsets"  # where a listener leaves the event's offset: not a render input
+_MASK = "\0"  # stands for a component id in the diff cache's keys (never in html)
+_MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
+_UNSHARED = object()
 
 
-def _empty(value: Any) -> bool:
-    messages = getattr(value, "messages", None)  # the validation error bag
-    if messages is not None:
-        return not messages
-    return value is None or (isinstance(value, dict | list | set | tuple | str) and not value)
+def render_key(instance: Component) -> bytes | None:
+    """A digest of everything this instance's render reads, or None when that is unknowable.
 
-
-def shareable(instance: Component) -> bool:
-    """Does this instance's html depend on its class and state only (as far as we can tell)?"""
+    That is its state (without the broadcast offsets) and every other attribute it holds, as
+    long as those are plain data (feature flags, an error bag's messages): an attribute that is
+    not plain data may render differently for each instance, so the instance is not shared.
+    """
     cls = type(instance)
     if not getattr(cls, "shared_render", True) or instance.children:
-        return False
+        return None
     if any(callable(getattr(cls, hook, None)) for hook in ("rendering", "rendered")):
-        return False  # lifecycle hooks that run around each render
+        return None  # lifecycle hooks that run around each render
     fields = cls.__state_fields__
+    extras = {}
     for name, value in vars(instance).items():
-        if name not in fields and name not in _BOOKKEEPING and not _empty(value):
-            return False
-    return True
+        if name in fields or name in _BOOKKEEPING:
+            continue
+        messages = getattr(value, "messages", None)  # the validation error bag
+        extras[name] = messages if isinstance(messages, dict) else value
+    try:  # the raw values, when msgpack takes them as they are (fast: most states are plain)
+        values = [getattr(instance, name, None) for name in fields]
+        extra_values = [[name, extras[name]] for name in sorted(extras)]
+        packed = msgpack.packb([values, extra_values], use_bin_type=True, strict_types=True)
+    except (TypeError, ValueError, OverflowError):
+        state = instance.dump_state()  # enums, dataclasses...: their wire form
+        state.pop(_OFFSETS_KEY, None)
+        try:
+            packed = msgpack.packb([state, sorted(extras.items())], use_bin_type=True)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return hashlib.blake2b(packed, digest_size=16).digest()
 
 
 class SharedRenders:
@@ -77,18 +94,19 @@ class SharedRenders:
         # (id(event), class, state digest) -> (event, created, html, cid it was rendered for)
         self._entries: OrderedDict[tuple[int, type[Component], bytes], Any] = OrderedDict()
         self._refused: set[type[Component]] = set()
+        # (html before, html after), ids masked -> the diff's edits without its checksum
+        self._diffs: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self.diffs_shared = 0
         self.renders = 0  # renders done for a broadcast (the first of their kind, or unshared)
         self.shared = 0  # renders saved
 
     def render(self, renderer: ComponentRenderer, instance: Component, event: object) -> str:
         """``renderer.render_html(instance)``, shared with same-state instances of ``event``."""
         cls = type(instance)
-        if cls in self._refused or not shareable(instance):
+        digest = None if cls in self._refused else render_key(instance)
+        if digest is None:
             self.renders += 1
             return renderer.render_html(instance)
-        state = instance.dump_state()
-        state.pop(_OFFSETS_KEY, None)
-        digest = hashlib.blake2b(msgpack.packb(state, use_bin_type=True), digest_size=16).digest()
         key = (id(event), cls, digest)
         now = time.monotonic()
         entry = self._entries.get(key)
@@ -105,9 +123,43 @@ class SharedRenders:
         self._evict(now)
         return html
 
+    def diff(self, before: str, after: str, cid: str) -> list[Any] | None:
+        """``diff_html(before, after)``, shared between components whose html is the same.
+
+        The key is the pair with the component id masked; the cached edits were computed on
+        the masked pair and contain no id (else they are not cached), so they apply to every
+        component's own html: copies copy from its own old html, where its own id is. Only the
+        checksum, of its own new html, is per component.
+        """
+        if not cid or len(before) + len(after) > _MAX_DIFF_CHARS:
+            return diff_html(before, after)
+        mask = _MASK * len(cid)
+        key = (before.replace(cid, mask), after.replace(cid, mask))
+        edits = self._diffs.get(key, _UNSHARED)
+        if edits is _UNSHARED:
+            diff = diff_html(*key)
+            edits = None if diff is None else diff[1:]
+            if edits is not None and any(_MASK in text for text in _texts(edits)):
+                return diff_html(before, after)  # the id is in an insert: not shareable
+            self._diffs[key] = edits
+            if len(self._diffs) > self.max_entries:
+                self._diffs.popitem(last=False)
+        else:
+            self.diffs_shared += 1
+        return None if edits is None else [checksum(after), *edits]
+
     def _evict(self, now: float) -> None:
         entries = self._entries
         while entries and (
             len(entries) > self.max_entries or now - next(iter(entries.values()))[1] > self.ttl
         ):
             entries.popitem(last=False)
+
+
+def _texts(edits: list[Any]) -> list[str]:
+    """The inserted texts of a diff's edits ``[pos, length, insert, ...]``."""
+    texts = []
+    for insert in edits[2::3]:
+        parts = insert if isinstance(insert, list) else [insert]
+        texts += [part for part in parts if isinstance(part, str)]
+    return texts

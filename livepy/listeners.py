@@ -108,6 +108,8 @@ class ChannelListeners:
     async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
         """Subscribe ``ref`` to the channels its state names now; return refusals."""
         spec = channel_listeners(type(instance))
+        if not spec and ref not in self._by_ref:
+            return []  # most components listen on nothing: no sets to build on every call
         wanted = {
             name
             for template, _ in spec

@@ -25,7 +25,6 @@ from livepy.channels.page import PageChannels
 from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
 from livepy.exceptions import UnknownComponentError
-from livepy.features.lazy import LAZY_KEY, mount_lazy
 from livepy.features.props import follow_ups, is_bound
 from livepy.listeners import ChannelListeners
 from livepy.protocol import constants as c
@@ -46,7 +45,6 @@ from livepy.protocol.frames import (
     decode_client_frame,
     encode,
 )
-from livepy.protocol.htmldiff import diff_html
 from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
@@ -170,7 +168,7 @@ class LiveSession:
         except ProtocolError as exc:
             return [self._error(exc)], []
         if isinstance(frame, Join):
-            return await self._join(frame), []
+            return await self._join(frame)
         if isinstance(frame, Call):
             return await self._call(frame)
         if isinstance(frame, Resync):
@@ -211,18 +209,19 @@ class LiveSession:
 
     # -- join ------------------------------------------------------------------------
 
-    async def _join(self, frame: Join) -> list[bytes]:
-        out = []
+    async def _join(self, frame: Join) -> tuple[list[bytes], list[PendingBroadcast]]:
+        out: list[bytes] = []
+        pending: list[PendingBroadcast] = []
         for item in frame.components:
             try:
-                live = self._join_one(item.cid, item.snapshot)
+                live, set_up = self._join_one(item.cid, item.snapshot)
             except ProtocolError as exc:
                 out.append(self._error(exc))
                 continue
             instance = live.instance
             refusals = await self.listeners.sync(live.ref, instance)
             patch = None
-            if LAZY_KEY in live.state:  # just mounted: the client's snapshot must follow
+            if set_up:  # a feature set it up anew (a lazy mount): the client's snapshot follows
                 patch = self._patch(live, instance.snapshot_state())
             lost: list[str] = []
             if instance.offsets:
@@ -232,13 +231,20 @@ class LiveSession:
                     live.html = live.next_html
                     patch = self._patch(live, live.next_state)
             out.append(encode(Joined(instance.id, live.ref, live.html, patch)))
+            # What the join queued (a lazy mount() that dispatched): a push right after JOINED.
+            effects, instance.pending_effects = instance.pending_effects, {}
+            if effects:
+                out.append(encode(Reply(live.ref, live.seq, None, None, effects)))
+            pending += instance.pending_broadcasts
+            instance.pending_broadcasts = []
             for channel in lost:
                 message = f"events on {channel!r} were missed and are no longer in the history"
                 out.append(self._error(ProtocolError(c.ERR_HISTORY_LOST, message, cid=instance.id)))
             out.extend(self._error(refusal) for refusal in refusals)
-        return out
+        return out, pending
 
-    def _join_one(self, cid: str, wire: list[Any]) -> Live:
+    def _join_one(self, cid: str, wire: list[Any]) -> tuple[Live, bool]:
+        """The joined component, and whether a feature set it up from the snapshot itself."""
         limit = self.live.limits.max_components_per_connection
         if cid not in self._refs_by_cid and len(self.components) >= limit:
             raise ProtocolError(
@@ -253,11 +259,11 @@ class LiveSession:
             raise ProtocolError(c.ERR_UNKNOWN_COMPONENT, str(exc), cid=cid) from None
         instance = cls()
         instance.id = cid
+        _active_live.set(self.live)  # a lazy mount() may sign values (flash messages)
         try:
             features.begin(instance)
-            if LAZY_KEY in snapshot.state:  # a lazy placeholder: mount() runs now
-                mount_lazy(instance, snapshot.state)
-            else:
+            set_up = features.joining(instance, snapshot.state)  # a lazy placeholder mounts
+            if not set_up:
                 instance.load_state(snapshot.state)
                 features.hydrate(instance)
             html = self.live.renderer.render_html(instance)
@@ -278,7 +284,7 @@ class LiveSession:
         live = Live(ref, instance, html, snapshot.state, snapshot.issued_at)
         self.components[ref] = live
         self._refs_by_cid[cid] = ref
-        return live
+        return live, set_up
 
     # -- calls -----------------------------------------------------------------------
 
@@ -501,7 +507,8 @@ class LiveSession:
     def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
         if html == live.html:
             return None
-        diff = diff_html(live.html, html)
+        # Shared between components whose html is the same (render-once fan-out).
+        diff = self.live.broadcaster.renders.diff(live.html, html, live.instance.id)
         live.html = html
         return html if diff is None else diff
 

@@ -1,7 +1,9 @@
 """Nested components: a board of cards, each card its own component, edited in place.
 
 Each card's title is a ``Modelable`` field bound to the board's list (``bind=``), so the
-board's summary follows every keystroke while each card keeps its own edit state.
+board's summary follows every keystroke while each card keeps its own edit state. A card
+that is saved dispatches a ``saved`` event up to the board, whose ``@on("saved")`` listener
+counts the saves.
 Run: uvicorn examples.cards.app:app --reload
 """
 
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from livepy import Component, LivePy, Locked, Modelable, action
+from livepy import Component, LivePy, Locked, Modelable, action, on
 
 live = LivePy(templates=[Path(__file__).parent / "templates"])
 
@@ -42,12 +44,20 @@ class EditableCard(Component):
     def done(self) -> None:
         self.title = self.title.strip() or "Untitled"
         self.editing = False
+        self.dispatch("saved", card_id=self.card_id).up()  # to the board it sits in
 
 
 class CardBoard(Component):
     template = "board.html"
     cards: list[CardData] = [CardData(1, "Write the docs"), CardData(2, "Ship it")]
     next_id: Locked[int] = 3
+    saves: int = 0
+    last_saved: int = 0
+
+    @on("saved")
+    def count_save(self, card_id: int) -> None:
+        self.saves += 1
+        self.last_saved = card_id
 
     @action
     def add(self) -> None:

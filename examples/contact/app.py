@@ -1,5 +1,7 @@
 """A contact form with live validation: messages appear and go as you type.
 
+A successful submit flashes a thank-you message and redirects to the thanks page with
+``navigate=True``: the page is swapped in without a reload and shows the message once.
 Run: uvicorn examples.contact.app:app --reload
 """
 
@@ -13,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from livepy import Component, LivePy, action
+from livepy import Component, LivePy, Locked, action
 from livepy.features.validation import Email, Form, Length, Required
 
 live = LivePy(templates=[Path(__file__).parent / "templates"])
@@ -37,18 +39,23 @@ class Contact(Component):
     labels: ClassVar[dict[str, str]] = {"form.email": "email address"}
 
     form: ContactForm = ContactForm()
-    sent_to: str = ""
+    thanks_url: Locked[str] = "/thanks"  # the page passes it with its mount path
 
     @action
     def send(self) -> None:
         self.validate()  # a failure shows the messages and keeps what was typed
-        self.sent_to = self.form.email  # a real app would send the mail here
-        self.form.reset()
+        # A real app would send the mail here.
+        self.flash(f"Thanks! We will answer you at {self.form.email}.", "success")
+        self.redirect(self.thanks_url, navigate=True)
 
 
 async def home(request: Request) -> Response:
     return live.templates.TemplateResponse(request, "home.html")
 
 
-app = Starlette(routes=[Route("/", home)])
+async def thanks(request: Request) -> Response:
+    return live.templates.TemplateResponse(request, "thanks.html")
+
+
+app = Starlette(routes=[Route("/", home), Route("/thanks", thanks)])
 live.install(app)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from livepy.features.computed import ComputedHook
 from livepy.features.events import EventsHook
 from livepy.features.hooks import Hook
+from livepy.features.lazy import LazyHook
 from livepy.features.lifecycle import LifecycleHook
 from livepy.features.locked import LockedHook
 from livepy.features.navigation import NavigationHook
@@ -39,7 +40,16 @@ FEATURES: tuple[Hook, ...] = (
     EventsHook(),
     NavigationHook(),
     UrlHook(),
+    LazyHook(),  # last: its joining mounts a placeholder, calling every feature's mounted
 )
+
+# For each hook, the features that override it (in FEATURES order): the core asks only them.
+# Most hooks have one or two implementations, and several run on every click.
+_OVERRIDING: dict[str, tuple[Hook, ...]] = {
+    name: tuple(f for f in FEATURES if getattr(type(f), name) is not getattr(Hook, name))
+    for name in vars(Hook)
+    if not name.startswith("_")
+}
 
 
 def define(cls: type[Component]) -> None:
@@ -48,74 +58,80 @@ def define(cls: type[Component]) -> None:
 
 
 def begin(instance: Component) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["begin"]:
         feature.begin(instance)
 
 
 def rollback(instance: Component) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["rollback"]:
         feature.rollback(instance)
 
 
+def joining(instance: Component, state: dict[str, Any]) -> bool:
+    """True when some feature set ``instance`` up from the joined snapshot's ``state`` itself
+    (a lazy placeholder mounted): the core then skips loading the fields and ``hydrate``."""
+    return any(feature.joining(instance, state) for feature in _OVERRIDING["joining"])
+
+
 def hydrate(instance: Component) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["hydrate"]:
         feature.hydrate(instance)
 
 
 def dehydrate(instance: Component) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["dehydrate"]:
         feature.dehydrate(instance)
 
 
 def dump_extra(instance: Component, state: dict[str, Any]) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["dump_extra"]:
         feature.dump_extra(instance, state)
 
 
 def load_extra(instance: Component, state: dict[str, Any]) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["load_extra"]:
         feature.load_extra(instance, state)
 
 
 def guard_update(instance: Component, name: str) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["guard_update"]:
         feature.guard_update(instance, name)
 
 
 def updating(instance: Component, name: str, value: Any) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["updating"]:
         feature.updating(instance, name, value)
 
 
 def updated(instance: Component, name: str, value: Any) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["updated"]:
         feature.updated(instance, name, value)
 
 
 def mounted(instance: Component, request: Any) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["mounted"]:
         feature.mounted(instance, request)
 
 
 def root_attributes(instance: Component) -> dict[str, str]:
     attributes: dict[str, str] = {}
-    for feature in FEATURES:
+    for feature in _OVERRIDING["root_attributes"]:
         feature.root_attributes(instance, attributes)
     return attributes
 
 
 def rendering(instance: Component) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["rendering"]:
         feature.rendering(instance)
 
 
 def context(instance: Component, variables: dict[str, Any]) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["context"]:
         feature.context(instance, variables)
 
 
 def rendered(instance: Component, html: str) -> None:
-    for feature in FEATURES:
+    for feature in _OVERRIDING["rendered"]:
         feature.rendered(instance, html)
 
 
@@ -123,7 +139,7 @@ def reserved_call(
     instance: Component, method: str, args: tuple[Any, ...]
 ) -> Awaitable[None] | None:
     """The awaitable running the reserved ``$`` call ``method``, or None when no feature owns it."""
-    for feature in FEATURES:
+    for feature in _OVERRIDING["reserved_call"]:
         run = feature.reserved_call(instance, method, args)
         if run is not None:
             return run
@@ -132,4 +148,4 @@ def reserved_call(
 
 def exception(instance: Component, exc: Exception) -> bool:
     """True when some feature handled ``exc``: the change then stands, with no error frame."""
-    return any(feature.exception(instance, exc) for feature in FEATURES)
+    return any(feature.exception(instance, exc) for feature in _OVERRIDING["exception"])

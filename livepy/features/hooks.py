@@ -27,6 +27,13 @@ class Hook:
     def rollback(self, instance: Component) -> None:
         """The request failed and the state went back to what it was at ``begin``."""
 
+    def joining(self, instance: Component, state: dict[str, Any]) -> bool:
+        """The browser joins a verified snapshot holding ``state``, before anything is loaded:
+        return True when this feature sets ``instance`` up from it itself (a lazy placeholder
+        runs ``mount()``). The core then skips ``load_state`` and ``hydrate``, sends the new
+        state as a patch with the JOINED, and the effects queued meanwhile right after it."""
+        return False
+
     def hydrate(self, instance: Component) -> None:
         """The state was rebuilt from a verified snapshot (on join)."""
 

@@ -146,7 +146,8 @@ class Navigate:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Answers a NAVIGATE. ``html`` None: load ``url`` with a full page load instead;
+    """Answers a NAVIGATE. ``html`` None: load ``url`` with a full page load instead (status
+    0), or fetch it (any other status: it sets cookies only the browser can store);
     ``error``: ``[code, message]`` when the request was refused."""
 
     nav: int

@@ -109,7 +109,8 @@ def diff_html(old: str, new: str) -> list[Any] | None:
             insert = _with_copies(old, pos, length, text)
         body += [pos, length, insert]
         cost += 8 + _insert_cost(insert)
-    if cost >= len(new.encode("utf-8", "surrogatepass")):
+    # (UTF-8 takes at least a byte per code point: most diffs need no second encode)
+    if cost >= len(new) and cost >= len(new.encode("utf-8", "surrogatepass")):
         return None
     return body
 

@@ -2,18 +2,20 @@
 
 Served through ASGI, every idle pusher socket holds an ASGI task with its whole await chain
 (uvicorn, Starlette's middleware and router, the endpoint), a scope, a receive queue and
-Starlette's ``WebSocket``: about 26 KiB each, twice a bare ``websockets`` server. Given to uvicorn
-as its WebSocket protocol (``ws=PusherWebSocketProtocol``, or ``--ws
-livepy.pusher.lean:PusherWebSocketProtocol``), this class answers the ``/app/{key}`` upgrades of
-the Pusher servers that ``live.install(app)`` put in the app's routes itself
-with the websockets sans-I/O ``ServerProtocol``, callback-driven: an idle socket has no task and
-no timer, only its protocol object and its ``PusherConnection``. A task exists only while a
-socket's frames are being handled. Every other WebSocket (livepy's own ``/livepy/ws``, your app's)
-is handed, untouched, to uvicorn's ``websockets-sansio`` protocol.
+Starlette's ``WebSocket``: about 26 KiB each, twice a bare ``websockets`` server. Given to
+uvicorn as its WebSocket protocol (``ws=PusherWebSocketProtocol``, or ``--ws
+livepy.pusher.lean:PusherWebSocketProtocol``; ``livepy serve`` does so), this class serves the
+``/app/{key}`` upgrades itself: it finds the Pusher routes ``live.install(app)`` added to the
+app, speaks WebSocket with the websockets sans-I/O ``ServerProtocol`` and is driven by
+callbacks. An idle socket has no task and no timer, only this object and its
+``PusherConnection`` (about 9 KiB); a task exists only while its frames are being handled.
+Every other WebSocket (livepy's own ``/livepy/ws``, the app's) is handed, untouched, to
+uvicorn's ``websockets-sansio`` protocol.
 
-It also sees what ASGI hides: WebSocket control-frame pings count as activity (and are answered),
-and a socket whose unsent output exceeds ``MAX_WRITE_BUFFER`` (a client that stopped reading) is
-closed with 4100, so pusher-js backs off and reconnects, instead of growing without bound.
+It also sees what ASGI hides: WebSocket control-frame pings count as activity (and are
+answered), and a socket whose unsent output exceeds ``MAX_WRITE_BUFFER`` (a client that
+stopped reading) is closed with 4100, so pusher-js backs off and reconnects, instead of
+growing without bound.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import re
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
@@ -97,8 +99,7 @@ class PusherWebSocketProtocol(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         if self._inner is not None:
@@ -109,8 +110,11 @@ class PusherWebSocketProtocol(asyncio.Protocol):
             if self.server is None:
                 self._delegate(data)
                 return
+            # Frames a little over max_message_size get the protocol's 4200 error; far over it,
+            # websockets closes with 1009 before buffering them.
+            largest = max(app.max_message_size for app in self.server.apps.apps)
             config = self._uvicorn[0] if self._uvicorn else None
-            max_size = getattr(config, "ws_max_size", 16 * 1024 * 1024)
+            max_size = min(getattr(config, "ws_max_size", 1 << 24), 4 * largest)
             self.ws = ServerProtocol(max_size=max_size, logger=logger)
         self.ws.receive_data(data)
         for event in self.ws.events_received():

@@ -180,7 +180,11 @@ class ComponentRenderer:
         instance = cls()
         instance.id = new_component_id()
         if lazy:  # a placeholder now; mount() runs when the browser joins it
-            html = render_placeholder(self, instance, props, lazy)
+            parent = frame.parent if frame is not None else None
+            request = context.get("request")
+            html = render_placeholder(
+                self, instance, props, lazy, parent=parent, bind=bind, request=request
+            )
         else:
             instance.mount(**props)
             features.mounted(instance, context.get("request"))

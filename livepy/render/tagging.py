@@ -3,6 +3,10 @@
 This runs on every render, so it scans tags with one compiled regex (C speed) rather than
 a character-level HTML parser: a start or end tag, a comment, or the raw text of
 ``<script>``/``<style>``/``<textarea>``/``<title>`` (which may contain ``<`` freely).
+
+A re-render mostly changes text inside the root (a counter's number, a cell's value): the
+last html of each template that passed the check is kept, and new html that differs from it
+only by such text has the same tags, so it passes without a scan (see ``_same_tags``).
 """
 
 from __future__ import annotations
@@ -40,18 +44,73 @@ def tag_root(html: str, attributes: dict[str, str], *, component: str, template:
     Raises RenderError naming the component and template when there is not exactly
     one root element.
     """
-    if _NEEDS_FULL_SCAN.search(html) is None:
-        insert_at = _single_root_fast(html)
-        if insert_at is not None:
-            extra = "".join(
-                f' {name}="{escape(value, quote=True)}"' for name, value in attributes.items()
-            )
-            return html[:insert_at] + extra + html[insert_at:]
+    verified = _verified.get(template)
+    insert_at = _same_tags(verified, html) if verified is not None else None
+    if insert_at is None and _NEEDS_FULL_SCAN.search(html) is None:
+        found = _single_root_fast(html)
+        if found is not None:
+            insert_at = found[0]
+            if len(_verified) >= _MAX_VERIFIED:
+                _verified.clear()
+            _verified[template] = (html, *found)
+    if insert_at is not None:
+        extra = "".join(
+            f' {name}="{escape(value, quote=True)}"' for name, value in attributes.items()
+        )
+        return html[:insert_at] + extra + html[insert_at:]
     return _tag_root_scan(html, attributes, component=component, template=template)
 
 
-def _single_root_fast(html: str) -> int | None:
-    """Where the root's tag name ends, when html is plainly one element; None to look closer.
+# template -> (html that passed the fast check, where its root's tag name ends, where its
+# root's start tag ends): one entry per template.
+_verified: dict[str, tuple[str, int, int]] = {}
+_MAX_VERIFIED = 1024  # templates are few; the bound only guards against generated names
+_TAG_TEXT = frozenset("<>\"'")
+
+
+def _same_tags(verified: tuple[str, int, int], html: str) -> int | None:
+    """Where the root's tag name ends in ``html`` when it has exactly the verified html's tags.
+
+    That holds when the two differ only in text inside the root's content, outside any tag,
+    up to the next ``<`` (which starts the same rest in both), with no ``>`` or quote in it
+    on either side: such a change can neither make nor unmake a tag, an attribute value or a
+    comment. Otherwise None (the caller scans).
+    """
+    old, insert_at, inner_start = verified
+    if html == old:
+        return insert_at
+    prefix = _common_prefix(old, html, min(len(old), len(html)))
+    if prefix < inner_start:
+        return None
+    old_next, new_next = old.find("<", prefix), html.find("<", prefix)
+    if old_next < 0 or new_next < 0 or len(old) - old_next != len(html) - new_next:
+        return None
+    if not html.endswith(old[old_next:]):  # the same rest from the next tag on
+        return None
+    if not _TAG_TEXT.isdisjoint(old[prefix:old_next]):
+        return None
+    if not _TAG_TEXT.isdisjoint(html[prefix:new_next]):
+        return None
+    if old.rfind("<", 0, prefix) > old.rfind(">", 0, prefix):
+        return None  # the change starts inside a tag
+    return insert_at
+
+
+def _common_prefix(a: str, b: str, limit: int) -> int:
+    """Length of the common prefix, by binary search over slice comparisons (memcmp speed)."""
+    low, high = 0, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _single_root_fast(html: str) -> tuple[int, int] | None:
+    """Where the root's tag name ends and where its start tag ends, when html is plainly one
+    element; None to look closer.
 
     Without comments or raw-text elements, the tag skeleton (found by one C-speed regex)
     tells it: the depth returns to zero only after the last tag, and nothing but white
@@ -74,7 +133,7 @@ def _single_root_fast(html: str) -> int | None:
     first = _TAG_SKELETON.search(html)
     if first is None or html[: first.start()].strip() or not html.rstrip().endswith(">"):
         return None  # text before the root, or after it
-    return first.start(2) + len(first.group(2))
+    return first.start(2) + len(first.group(2)), first.end()
 
 
 def _tag_root_scan(html: str, attributes: dict[str, str], *, component: str, template: str) -> str:

@@ -144,6 +144,7 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     session.on_overflow = overflowed
     watchdog = asyncio.create_task(pump.watchdog())
     peer_code: int | None = None
+    timed = live.metrics.enabled  # no clock reads per frame when nobody collects them
     try:
         while True:
             message = await websocket.receive()
@@ -158,14 +159,15 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
                 frame = ErrorFrame(c.ERR_BAD_FRAME, "frames must be binary msgpack, not text")
                 await pump.send(encode(frame))
                 continue
-            started = time.perf_counter()
+            started = time.perf_counter() if timed else 0.0
             conn.busy = True
             try:
                 replies = await session.receive(data)
             finally:
                 conn.busy = False
                 conn.last_received = time.monotonic()
-            live.metrics.observe_frame(TRANSPORT, time.perf_counter() - started)
+            if timed:
+                live.metrics.observe_frame(TRANSPORT, time.perf_counter() - started)
             for reply in replies:
                 if not await pump.send(reply):
                     break

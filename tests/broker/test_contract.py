@@ -103,6 +103,21 @@ async def test_history_after_an_offset(make_backend: Factory) -> None:
     assert await backend.history("h", epoch, "5") == []
 
 
+async def test_recent_gives_the_newest_kept_messages(make_backend: Factory) -> None:
+    """Cache channels read their last event here, whichever process published it."""
+    backend, _ = await started(make_backend)
+    assert await backend.recent("r", 3) == []
+    for i in range(8):  # history keeps 5
+        await backend.publish("r", bytes([i]))
+    newest = await backend.recent("r", 3)
+    assert [(d.payload, d.offset) for d in newest] == [
+        (b"\x05", "6"),
+        (b"\x06", "7"),
+        (b"\x07", "8"),
+    ]
+    assert [d.payload for d in await backend.recent("r", 50)] == [bytes([i]) for i in range(3, 8)]
+
+
 async def test_history_says_when_recovery_is_impossible(make_backend: Factory) -> None:
     backend, _ = await started(make_backend)
     for i in range(8):  # history keeps 5

@@ -36,6 +36,10 @@ async def test_editing_a_card_updates_the_board(open_example: OpenExample) -> No
     await page.wait_for_function(
         "document.querySelector('[data-card=\"2\"] .title')?.textContent === 'Ship it now'"
     )
+    # The saved card dispatched "saved" up to the board, whose @on("saved") listener counts it.
+    await page.wait_for_function(
+        "document.querySelector('.saves').textContent === '1 saved, last: card 2'"
+    )
 
     # A parent re-render leaves the cards alone; a new card is a new component.
     await page.click("button[aria-label='edit card 1']")

@@ -47,9 +47,21 @@ async def test_errors_follow_typing_and_submit_succeeds(open_example: OpenExampl
     await page.fill("#contact-message", "Hello there, livepy!")
     await wait_error(page, "message", None)
 
+    # Success flashes a message and redirects with navigate=True: the thanks page is swapped in
+    # without a reload and shows the message once.
     await page.click("button[type=submit]")
-    await page.wait_for_selector(".sent")
-    assert "ann@example.org" in (await page.text_content(".sent") or "")
-    await page.wait_for_function("document.querySelector('#contact-email').value === ''")
-    assert await page.locator(".error").count() == 0
+    await page.wait_for_selector(".flash.success")
+    assert page.url.endswith("/thanks")
+    text = await page.text_content(".flash.success")
+    assert text == "Thanks! We will answer you at ann@example.org."
     assert await page.evaluate("window.__no_reload") is True
+    assert "livepy_flash" not in await page.evaluate("document.cookie")
+    await page.click("text=Send another message")
+    await page.wait_for_selector("#contact-email")
+    await page.wait_for_function("[...livepy.components.values()].every(c => c.joined)")
+    assert await page.input_value("#contact-email") == ""  # a fresh form
+    assert await page.evaluate("window.__no_reload") is True
+    await page.go_back()
+    await page.wait_for_function("location.pathname.endsWith('/thanks')")
+    await page.wait_for_selector("h1:has-text('Message sent')")
+    assert await page.locator(".flash").count() == 0  # shown once

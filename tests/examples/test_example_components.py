@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from starlette.requests import Request
+
 from livepy.demo import load_example
+from livepy.features.navigation.flash import Flash, read_flashes
 
 
 def test_contact_validates_as_you_type_and_on_submit() -> None:
@@ -10,12 +14,19 @@ def test_contact_validates_as_you_type_and_on_submit() -> None:
     test = contact.live.test(contact.Contact).set("form.email", "ann@")
     test.assert_has_errors("form.email").assert_see("That does not look like an email address.")
     test.set("form.email", "ann@example.org").assert_has_no_errors("form.email")
-    test.call("send").assert_has_errors("form.name").assert_set("sent_to", "")
+    test.call("send").assert_has_errors("form.name")
+    with pytest.raises(AssertionError, match="no redirect"):
+        test.assert_redirect()  # a failed validation goes nowhere
     test.assert_see("The name field is required.")
     test.set("form.message", "short").assert_see("Please write between 10 and 2000 characters.")
     test.set_many({"form.name": "Ann", "form.message": "Hello there!"}).call("send")
-    test.assert_has_no_errors().assert_see("Thanks! We will answer you at ann@example.org.")
-    test.assert_set("form", {"name": "", "email": "", "message": ""})
+    test.assert_has_no_errors().assert_redirect("/thanks")
+    # The thank-you message is a flash: the thanks page reads it from the cookie the token goes to.
+    (token,) = [value for kind, value in test.effects if kind == "flash"]
+    request = Request({"type": "http", "headers": [(b"cookie", f"livepy_flash={token}".encode())]})
+    assert read_flashes(contact.live, request) == [
+        Flash("Thanks! We will answer you at ann@example.org.", "success")
+    ]
 
 
 def test_table_restores_its_state_from_the_query_string() -> None:
@@ -36,3 +47,11 @@ def test_cards_board_adds_and_removes() -> None:
     cards = load_example("cards")
     test = cards.live.test(cards.CardBoard).call("add").assert_see("3 cards")
     test.assert_see("Write the docs · Ship it · Card 3").call("remove", 1).assert_see("2 cards")
+
+
+def test_a_saved_card_tells_its_board() -> None:
+    cards = load_example("cards")
+    card = cards.live.test(cards.EditableCard, card_id=2, title="Ship it").call("edit")
+    card.call("done").assert_dispatched("saved", card_id=2)
+    board = cards.live.test(cards.CardBoard).assert_see("0 saved")
+    board.dispatch("saved", card_id=2).assert_see("1 saved, last: card 2")

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import datetime
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import msgpack
 import pytest
+from starlette.requests import Request
 
-from livepy import Component, LivePy, action
+from livepy import Component, LivePy, Modelable, Url, action, url
 from livepy.exceptions import RenderError
 from livepy.features.lazy import LAZY_KEY, LOADING_TEXT
 from livepy.protocol import constants as c
 from livepy.protocol.frames import (
+    Call,
     ErrorFrame,
     Join,
     Joined,
     JoinItem,
+    Reply,
     decode_server_frame,
     encode,
 )
@@ -192,3 +195,135 @@ def test_a_lazy_child_is_remembered_by_its_parent() -> None:
     assert "<section lp-id=" in t.html  # the stub keeps the placeholder's root tag
     t.call("rename")  # the parent re-renders: the child is kept, not rendered again
     assert MOUNTS == []
+
+
+# -- lazy components and the other features ---------------------------------------------------
+
+ROOTS = re.compile(r'lp-id="([^"]+)"[^>]*? lp-snapshot="([^"]+)"')
+
+
+def wires_in(html: str) -> dict[str, list[Any]]:
+    """cid -> snapshot, for every component root (placeholders too) in ``html``."""
+    return {cid: msgpack.unpackb(b64decode(text), raw=False) for cid, text in ROOTS.findall(html)}
+
+
+async def join_all(session: LiveSession, html: str) -> list[Any]:
+    items = tuple(JoinItem(cid, wire) for cid, wire in wires_in(html).items())
+    return [decode_server_frame(frame) for frame in await session.receive(encode(Join(items)))]
+
+
+class LazyInput(Component):
+    template_source = "<b>{{ value }}</b>"
+    value: Modelable[str] = ""
+
+    @action
+    def shout(self) -> None:
+        self.value = self.value.upper()
+
+
+class LazyHolder(Component):
+    template_source = (
+        "<div><p>{{ draft }}</p>{% if shown %}"
+        "{{ livepy('lazy_input', lazy=True, key='i', bind='draft') }}{% endif %}</div>"
+    )
+    draft: str = "from parent"
+    shown: bool = True
+
+    @action
+    def show(self) -> None:
+        self.shown = True
+
+
+def test_a_lazy_child_starts_with_its_parents_bound_value() -> None:
+    html = page("{{ livepy('lazy_holder') }}")
+
+    async def scenario() -> list[Any]:
+        return await join_all(LiveSession(live), html)
+
+    frames = asyncio.run(scenario())
+    child = [f for f in frames if isinstance(f, Joined) and f.html.startswith("<b")]
+    assert len(child) == 1 and "<b" in child[0].html
+    assert "from parent</b>" in child[0].html
+
+
+def test_a_lazy_child_a_live_parent_adds_is_tracked_for_bind() -> None:
+    async def scenario() -> tuple[LiveSession, list[Any]]:
+        session = LiveSession(live)
+        (parent,) = await join_all(session, page("{{ livepy('lazy_holder', shown=False) }}"))
+        assert isinstance(parent, Joined)
+        call = Call(parent.ref, 1, {}, (("show", ()),))
+        await session.receive(encode(call))
+        # The live parent's render now holds the placeholder: the browser joins it.
+        (child,) = await join_all(session, session.components[parent.ref].html)
+        assert isinstance(child, Joined) and "from parent</b>" in child.html
+        frames = await session.receive(encode(Call(child.ref, 1, {}, (("shout", ()),))))
+        return session, [decode_server_frame(frame) for frame in frames]
+
+    session, frames = asyncio.run(scenario())
+    (parent,) = [c for c in session.components.values() if type(c.instance) is LazyHolder]
+    pushed = [f for f in frames if isinstance(f, Reply) and f.ref == parent.ref]
+    assert pushed, "the parent should follow its lazy child's bound field"
+    assert parent.instance.draft == "FROM PARENT"
+
+
+class LazySearch(Component):
+    template_source = "<p>{{ search }}/{{ page }}</p>"
+    search: Url[str] = ""
+    page: Annotated[int, url(as_="p")] = 1
+
+
+def test_url_fields_of_a_lazy_component_come_from_the_page_query() -> None:
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/shop",
+            "headers": [],
+            "query_string": b"search=shoes&p=3",
+        }
+    )
+    html = live.env.from_string("{{ livepy('lazy_search', lazy=True) }}").render(request=request)
+    assert "shoes" not in html.split("lp-snapshot")[0]  # the placeholder has not mounted
+    session, _, frames = join(html)
+    joined = frames[0]
+    assert isinstance(joined, Joined)
+    assert ">shoes/3</p>" in joined.html
+    instance = session.components[joined.ref].instance
+    assert (instance.search, instance.page) == ("shoes", 3)
+
+
+def test_a_lazy_placeholder_without_a_query_keeps_no_page() -> None:
+    request = Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    )
+    html = live.env.from_string("{{ livepy('lazy_search', lazy=True) }}").render(request=request)
+    _, wire = snapshot_of(html)
+    assert wire[3] == {LAZY_KEY: {}}
+
+
+class LazyGreeter(Component):
+    template_source = "<p>{{ who }}</p>"
+    who: str = ""
+
+    def mount(self, who: str) -> None:
+        self.who = who
+        self.dispatch("greeted", who=who)
+        self.flash(f"Hello {who}")
+
+
+def test_effects_of_a_lazy_mount_follow_the_joined() -> None:
+    html = page("{{ livepy('lazy_greeter', lazy=True, who='Ann') }}")
+    _, _, frames = join(html)
+    joined, reply = frames
+    assert isinstance(joined, Joined) and ">Ann</p>" in joined.html
+    assert isinstance(reply, Reply) and reply.ref == joined.ref
+    assert reply.render is None and reply.patch is None
+    assert reply.effects is not None
+    assert reply.effects["dispatch"] == [{"name": "greeted", "params": {"who": "Ann"}}]
+    assert len(reply.effects["flash"]) == 1
+
+
+def test_a_join_that_queues_nothing_sends_only_the_joined() -> None:
+    html = page("{{ livepy('slow_report', lazy=True, year=1) }}")
+    _, _, frames = join(html)
+    assert len(frames) == 1 and isinstance(frames[0], Joined)

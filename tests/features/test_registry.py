@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
+import livepy.session
 from livepy.features import FEATURES, Hook
 
 
@@ -20,6 +22,7 @@ def test_features_are_asked_in_the_documented_order() -> None:
         "events",
         "navigation",
         "url",
+        "lazy",
     ]
     for feature, name in zip(FEATURES, names, strict=True):
         assert isinstance(feature, Hook)
@@ -29,3 +32,13 @@ def test_features_are_asked_in_the_documented_order() -> None:
 
 def test_the_default_hook_handles_nothing() -> None:
     assert Hook().exception(None, ValueError()) is False  # type: ignore[arg-type]
+
+
+def test_the_session_reaches_lazy_components_only_through_hooks() -> None:
+    source = inspect.getsource(livepy.session)
+    assert "features.lazy" not in source
+    assert "mount_lazy" not in source
+
+
+def test_the_default_hook_sets_up_no_join() -> None:
+    assert Hook().joining(None, {"$lazy": {}}) is False  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from livepy.pusher import lean
 from livepy.pusher.lean import PusherWebSocketProtocol
 from livepy.pusher.signing import user_auth
 from tests.conftest import LiveServer, ServeFactory
@@ -191,5 +192,28 @@ async def test_lean_protocol_counts_control_frame_pings() -> None:
             await livepy_socket.send(b"\x00")  # not a Pusher frame: the ASGI endpoint answers
             async with asyncio.timeout(5):
                 await livepy_socket.recv()
+    finally:
+        await server.stop()
+
+
+async def test_lean_protocol_closes_a_client_that_stopped_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unsent output is bounded: past MAX_WRITE_BUFFER the socket is closed (4100)."""
+    monkeypatch.setattr(lean, "MAX_WRITE_BUFFER", 256 * 1024)
+    app, live = make_app()
+    assert live.pusher is not None
+    server = LiveServer(app)
+    server.server.config.ws = PusherWebSocketProtocol
+    await server.start()
+    try:
+        # max_queue=1: the client stops reading its socket once one frame waits unread.
+        async with connect(f"{server.ws_url}/app/{KEY}", max_queue=1) as ws:
+            await subscribe(ws, "news")
+            sockets = live.pusher.connections["1"]
+            assert len(sockets) == 1
+            async with asyncio.timeout(20):
+                while sockets:  # each event is 9 KB; the kernel buffers fill, then ours
+                    await live.broadcast("news", "Big", {"pad": "x" * 9000})
     finally:
         await server.stop()

@@ -5,8 +5,11 @@ through ``scope["app"]`` of the WebSocket (the Starlette app, with its middlewar
 the handshake's headers and cookies, updated with the cookies the page's script sees (a
 flash set after the socket opened). The PAGE answer holds the status, the final URL and
 the html. Same-origin redirects are followed; anything the browser must handle itself (a
-redirect elsewhere, a response that sets cookies, a non-html or oversized body, a timeout)
-comes back without html, and the runtime loads the URL with a full page load instead.
+redirect elsewhere, a non-html or oversized body, a timeout) comes back with status 0 and no
+html, and the runtime loads the URL with a full page load instead. An html page whose response
+sets cookies (Starlette's SessionMiddleware does on every response) comes back with its status
+and no html: only the browser can store those cookies (an HttpOnly one cannot be set from
+script), so the runtime fetches that page with ``fetch()``, which does, and still swaps it in.
 """
 
 from __future__ import annotations
@@ -156,10 +159,12 @@ async def _follow(
             path = target.path + (f"?{target.query}" if target.query else "")
             continue
         content_type = (response_headers.get(b"content-type") or [b""])[0].decode("latin-1")
-        if b"set-cookie" in response_headers or not content_type.startswith("text/html"):
-            # Cookies must land in the browser (an HttpOnly one cannot be set from script),
-            # and only html can be swapped in: the browser loads this one itself.
-            return FULL_LOAD, path, None
+        if not content_type.startswith("text/html"):
+            return FULL_LOAD, path, None  # only html can be swapped in: the browser loads it
+        if b"set-cookie" in response_headers:
+            # Cookies must land in the browser (an HttpOnly one cannot be set from script):
+            # a status without html tells the runtime to fetch() the page, which stores them.
+            return status or 200, path, None
         return status, path, body.decode("utf-8", errors="replace")
     return FULL_LOAD, path, None  # too many redirects: let the browser report it
 

@@ -41,6 +41,7 @@ __all__ = [
     "Modelable",
     "PropsHook",
     "Reactive",
+    "bound_wire",
     "follow_ups",
     "is_bound",
     "modelable_field",
@@ -173,12 +174,24 @@ def track_child(
                 "Modelable[...] field to bind"
             )
         if new_child is not None:
-            holder, key, annotation = _resolve(parent, bind)
             annotation_in_child = child_cls.__state_fields__[field].annotation
-            wire = _wire(_get(holder, key), annotation, bind)
+            wire = bound_wire(parent, child_cls, bind)[field]
             setattr(new_child, field, convert(wire, annotation_in_child, field))
     if reactive or bind is not None:
         _records(parent)[child_id] = (reactive, bind)
+
+
+def bound_wire(parent: Component, child_cls: type[Component], bind: str) -> dict[str, Any]:
+    """``{child's Modelable field: the parent's value at bind, in wire form}``; a lazy child
+    carries it in its placeholder and takes it once mounted (features.lazy)."""
+    field = modelable_field(child_cls)
+    if field is None:
+        raise RenderError(
+            f"livepy({child_cls.name!r}, bind={bind!r}): {child_cls.__name__} has no "
+            "Modelable[...] field to bind"
+        )
+    holder, key, annotation = _resolve(parent, bind)
+    return {field: _wire(_get(holder, key), annotation, bind)}
 
 
 def _reactive_updates(

@@ -61,7 +61,9 @@ _RULES: dict[type, dict[str, tuple[Rule, ...]]] = {}
 
 def errors_of(instance: object) -> ErrorBag:
     """The component's error bag (created empty on first use)."""
-    bag: ErrorBag = instance.__dict__.setdefault(_ERRORS, ErrorBag())
+    bag: ErrorBag | None = instance.__dict__.get(_ERRORS)
+    if bag is None:  # (not setdefault: that would build a bag on every call)
+        bag = instance.__dict__[_ERRORS] = ErrorBag()
     return bag
 
 
