@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for path in written:
             print(f"created {path}")
+        # `python -m`, not bare `pytest`: it puts this folder on sys.path for the import.
+        print(f"run its test from this folder: python -m pytest {written[-1]}")
         return 0
 
     if args.command == "demo":

@@ -51,7 +51,8 @@ def build_demo() -> Starlette:
         f'<li><a href="/{name}/">{name}</a>: {text}</li>' for name, text in EXAMPLES.items()
     )
     index_html = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>livepy demo</title>"
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        "<title>livepy demo</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto}</style>"
         f"</head><body><h1>livepy demo</h1><ul>{items}</ul></body></html>"
     )

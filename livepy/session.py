@@ -45,6 +45,7 @@ from livepy.protocol.frames import (
     decode_client_frame,
     encode,
 )
+from livepy.protocol.htmldiff import diff_html
 from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
@@ -403,7 +404,7 @@ class LiveSession:
 
     def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
-        render = self._render_change(live, live.next_html)
+        render = self._render_change(live, live.next_html, shared=not ack)
         patch = self._patch(live, live.next_state)
         effects, live.instance.pending_effects = live.instance.pending_effects, {}
         if not ack and render is None and patch is None and not effects:
@@ -504,11 +505,15 @@ class LiveSession:
 
     # -- what changed ------------------------------------------------------------------
 
-    def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
+    def _render_change(
+        self, live: Live, html: str, *, shared: bool = False
+    ) -> str | list[Any] | None:
         if html == live.html:
             return None
-        # Shared between components whose html is the same (render-once fan-out).
-        diff = self.live.broadcaster.renders.diff(live.html, html, live.instance.id)
+        if shared:  # a push: shared between components whose html is the same (fan-out)
+            diff = self.live.broadcaster.renders.diff(live.html, html, live.instance.id)
+        else:  # an action's reply is its own: the shared lookup would only slow the click
+            diff = diff_html(live.html, html)
         live.html = html
         return html if diff is None else diff
 

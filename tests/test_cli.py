@@ -81,6 +81,7 @@ def test_make_scaffolds_a_working_component(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert "python -m pytest tests/test_order_status.py" in result.stdout
     for path in ("components/order_status.py", "templates/order_status.html"):
         assert (tmp_path / path).exists()
     (tmp_path / "components" / "__init__.py").write_text("")

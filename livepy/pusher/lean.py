@@ -292,7 +292,7 @@ class PusherWebSocketProtocol(asyncio.Protocol):
             self._close_transport()
             return
         # The client answers our close frame; if it does not, drop the TCP connection anyway.
-        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._close_transport)
+        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._abort)
 
     def _flush(self) -> None:
         if self.ws is None or self.transport is None or self.transport.is_closing():
@@ -302,6 +302,11 @@ class PusherWebSocketProtocol(asyncio.Protocol):
             self.transport.write(b"".join(output))
             if output[-1] == b"":  # end of stream: the server closes TCP first (RFC 6455 7.1.1)
                 self._close_transport()
+
+    def _abort(self) -> None:
+        """Drop the connection and whatever it still has unsent (close() would wait for it)."""
+        if self.transport is not None:
+            self.transport.abort()
 
     def _close_transport(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

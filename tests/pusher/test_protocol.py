@@ -199,8 +199,10 @@ async def test_lean_protocol_counts_control_frame_pings() -> None:
 async def test_lean_protocol_closes_a_client_that_stopped_reading(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Unsent output is bounded: past MAX_WRITE_BUFFER the socket is closed (4100)."""
+    """Unsent output is bounded: past MAX_WRITE_BUFFER the socket is closed (4100), and
+    dropped CLOSE_TIMEOUT later when the client does not answer the close."""
     monkeypatch.setattr(lean, "MAX_WRITE_BUFFER", 256 * 1024)
+    monkeypatch.setattr(lean, "CLOSE_TIMEOUT", 0.5)
     app, live = make_app()
     assert live.pusher is not None
     server = LiveServer(app)
@@ -208,12 +210,13 @@ async def test_lean_protocol_closes_a_client_that_stopped_reading(
     await server.start()
     try:
         # max_queue=1: the client stops reading its socket once one frame waits unread.
-        async with connect(f"{server.ws_url}/app/{KEY}", max_queue=1) as ws:
+        async with connect(f"{server.ws_url}/app/{KEY}", max_queue=1, close_timeout=1) as ws:
             await subscribe(ws, "news")
             sockets = live.pusher.connections["1"]
             assert len(sockets) == 1
             async with asyncio.timeout(20):
                 while sockets:  # each event is 9 KB; the kernel buffers fill, then ours
                     await live.broadcast("news", "Big", {"pad": "x" * 9000})
+                    await asyncio.sleep(0)  # let the loop run the transport and close timer
     finally:
         await server.stop()
