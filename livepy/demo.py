@@ -26,6 +26,8 @@ EXAMPLES = {
     "contact": "A contact form with live validation, then a redirect and a flash message.",
     "table": "A searchable, sortable, paginated table bound to the query string.",
     "cards": "Nested components: editable cards bound to the board, which hears their events.",
+    "notes": "Notes: lp-init, lp-dirty, lp-keydown, lp-confirm, lp-transition, lp-offline, "
+    "a lazy component and the debug overlay.",
     "chat": "A chat room: who is online, typing indicators over whispers, messages for all.",
     "orders": "Order tracking on private channels: only an order's owner sees its updates.",
     "monitor": "A live monitor built with livepy: connections, messages/s, channel subscribers.",
@@ -42,7 +44,11 @@ def load_example(name: str, examples_dir: Path = EXAMPLES_DIR) -> ModuleType:
         raise FileNotFoundError(f"example {name!r} not found in {examples_dir}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]  # a later load raises the same error, not a half module
+        raise
     return module
 
 

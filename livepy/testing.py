@@ -55,9 +55,9 @@ class LivepyTestError(AssertionError):
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    # Not inside an `except RuntimeError:` block: a failure logged while the coroutine runs
+    # would otherwise carry "During handling ... no running event loop" in its traceback.
+    if not _in_loop():
         return asyncio.run(coro)
     coro.close()
     raise RuntimeError(

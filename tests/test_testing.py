@@ -52,6 +52,7 @@ async def test_async_use() -> None:
 
 
 class OrderTracker(Component):
+    name = "order_tracker_under_test"  # examples/orders registers "order_tracker"
     template_source = "<div>order {{ order_id }}: {{ status }}</div>"
     order_id: int = 1
     status: str = "new"
@@ -89,3 +90,21 @@ def test_authorize_helper() -> None:
     assert not authorize(live, "bob", "private-orders.7").allowed
     assert not authorize(live, "alice", "private-invoices.7").allowed
     assert authorize(live, None, "public-news").allowed
+
+
+class FailingAction(Component):
+    template_source = "<div></div>"
+
+    @action
+    def fail(self) -> None:
+        raise ValueError("out of stock")
+
+
+def test_a_logged_failure_has_no_event_loop_noise(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(LivepyTestError) as info:
+        live.test(FailingAction).call("fail")
+    assert info.value.code == c.ERR_COMPONENT_ERROR
+    logged = [r.exc_info[1] for r in caplog.records if r.exc_info and r.exc_info[1]]
+    assert logged and isinstance(logged[-1], ValueError)
+    # the test client's own loop check must not show up as "During handling of ..."
+    assert logged[-1].__context__ is None

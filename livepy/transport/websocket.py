@@ -20,6 +20,7 @@ from livepy.protocol.frames import ErrorFrame, Ping, encode
 from livepy.session import LiveSession
 from livepy.transport.common import account_sent, client_address, log_refusal
 from livepy.transport.connections import Connection
+from livepy.transport.deadline import finish_within
 from livepy.transport.logfmt import log_event
 from livepy.transport.origin import origin_allowed
 
@@ -49,9 +50,8 @@ class _Pump:
             if self.closed:
                 return False
             try:
-                # asyncio.timeout, not wait_for: no task per send on the hot path.
-                async with asyncio.timeout(self.live.send_timeout):
-                    await self.websocket.send_bytes(data)
+                # No task per send (wait_for), no timer unless the send waits (asyncio.timeout).
+                await finish_within(self.websocket.send_bytes(data), self.live.send_timeout)
             except TimeoutError:
                 # The client stopped reading: drop it rather than hold its frames in memory.
                 # It reconnects, rejoins with its snapshots and catches up from the history.

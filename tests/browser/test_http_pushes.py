@@ -60,3 +60,35 @@ async def test_a_broadcast_reaches_http_pages(
     finally:
         await first.context.close()
         await second.context.close()
+
+
+async def test_chat_over_http_presence_whispers_and_messages(
+    browser: Any, serve: ServeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = load_example("chat")
+    monkeypatch.setattr(module.live, "websocket", False)
+    server = await serve(module.app)
+    ada = await open_http_tab(browser, f"{server.url}/login?name=Ada")
+    bob = await open_http_tab(browser, f"{server.url}/login?name=Bob")
+    try:
+        for page in (ada, bob):  # presence, held by each page's events stream
+            await page.wait_for_function(
+                "document.querySelector('.online').textContent.includes('2 online: Ada, Bob')"
+            )
+        # The whisper subscription and the whisper itself ride on the events stream's session.
+        await bob.wait_for_function(
+            "window.livepy._connection.channelNames.has('presence-chat.lobby')"
+        )
+        await ada.locator("input[name=draft]").press_sequentially("hi")
+        await bob.wait_for_function(
+            "document.querySelector('.typing').textContent === 'Ada is typing…'"
+        )
+        await ada.locator("input[name=draft]").press("Enter")
+        for page in (ada, bob):
+            await page.wait_for_function(
+                "document.querySelector('.messages').textContent.includes('Ada: hi')"
+            )
+        assert ada.errors == [] and bob.errors == []
+    finally:
+        await ada.context.close()
+        await bob.context.close()
