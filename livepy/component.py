@@ -401,6 +401,10 @@ def _collect_state(cls: type[Component]) -> dict[str, StateField]:
         except TypeError as exc:
             raise ComponentDefinitionError(str(exc)) from None
         default = getattr(cls, name, _MISSING)
+        if hasattr(type(default), "__livepy_computed__"):
+            raise ComponentDefinitionError(
+                f"{where}: {name!r} is both a state field and a @computed property; rename one"
+            )
         if callable(default) and not isinstance(default, type):
             raise ComponentDefinitionError(f"{where}: a state field cannot be a method")
         if default is not _MISSING:

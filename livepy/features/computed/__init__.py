@@ -28,6 +28,8 @@ _PERSISTED = "$computed_persisted"
 class Computed(Generic[R]):
     """The descriptor ``@computed`` makes of a method."""
 
+    __livepy_computed__ = True  # lets the core name the clash with a state field
+
     def __init__(self, fn: Callable[[Any], R], persist: bool) -> None:
         self.fn = fn
         self.persist = persist
@@ -96,8 +98,7 @@ def computed_names(cls: type) -> tuple[str, ...]:
 
 class ComputedHook(Hook):
     def define(self, cls: type[Component]) -> None:
-        # (a state field of the same name is refused by the core: a Computed default
-        # cannot be dumped into a snapshot)
+        # (a state field of the same name is refused by the core, naming the clash)
         computed_names(cls)
 
     def begin(self, instance: Component) -> None:
