@@ -372,6 +372,9 @@ export class HttpTransport {
     request
       .then(() => {
         entry.busy = false;
+        const held = entry.heldPush;
+        entry.heldPush = null;
+        if (held && this.current(generation) && this.held.get(cid) === entry) this.pushed(held);
         if (this.current(generation) && this.held.get(cid) === entry) this.pump(cid);
       })
       .catch((err) => {
@@ -464,6 +467,12 @@ export class HttpTransport {
     const cid = this.streamRefs.get(streamRef);
     const entry = cid === undefined ? null : this.held.get(cid);
     if (!entry) return;
+    if (entry.busy) {
+      // A request of this component is out: its answer would overwrite this push, which the
+      // server computed on top of that request's outcome (or later). Apply it after the answer.
+      entry.heldPush = frame;
+      return;
+    }
     try {
       entry.snapshot = patchSnapshot(entry.snapshot, patch ?? null);
     } catch (err) {

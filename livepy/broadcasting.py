@@ -18,6 +18,7 @@ import msgpack
 
 from livepy.broker import Hub, backend_for
 from livepy.channels import ChannelAuthorizer, ChannelKind, kind_of, validate_channel_name
+from livepy.channels.presence_limits import PresenceLimits
 from livepy.exceptions import LivepyError
 from livepy.fanout import SharedRenders
 
@@ -118,6 +119,8 @@ class Broadcaster:
         self.renders = SharedRenders()  # render-once fan-out (livepy/fanout.py)
         self.authorizer = ChannelAuthorizer()
         self.sessions_by_connection: dict[str, LiveSession] = {}
+        # Pusher's presence caps for components too; set by the Pusher server (first app).
+        self.presence_limits: PresenceLimits | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.Task[None] | None = None
 

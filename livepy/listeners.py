@@ -121,15 +121,12 @@ class ChannelListeners:
         refusals = []
         for channel in wanted - current - refused:
             allowed = await self.authorize(channel)
-            if not allowed:
+            reason = None if allowed else f"not allowed to listen on {channel!r}"
+            if allowed and channel in self._member_info:
+                reason = await self._presence_refusal(channel)
+            if reason is not None:
                 refused.add(channel)
-                refusals.append(
-                    ProtocolError(
-                        c.ERR_CHANNEL_FORBIDDEN,
-                        f"not allowed to listen on {channel!r}",
-                        cid=instance.id,
-                    )
-                )
+                refusals.append(ProtocolError(c.ERR_CHANNEL_FORBIDDEN, reason, cid=instance.id))
                 continue
             await self._add(ref, channel)
         for channel in current - wanted:
@@ -156,6 +153,16 @@ class ChannelListeners:
                 self._member_info[channel] = result.member
         self._allowed[channel] = allowed
         return allowed
+
+    async def _presence_refusal(self, channel: str) -> str | None:
+        """Why our member may not join ``channel`` (Pusher's caps, when set), or None."""
+        limits = self.broadcaster.presence_limits
+        if limits is None or self.listens_on(channel):
+            return None  # no caps, or another component here made us a member already
+        member = self._member_info[channel]
+        user_id = str(member.get("id"))
+        bad = limits.bad_member(user_id, member)
+        return bad or await limits.full(self.broadcaster.hub, channel, user_id)
 
     def member_of(self, channel: str) -> dict[str, Any] | None:
         """This connection's member info on an authorized presence channel, else None."""

@@ -1,7 +1,9 @@
 """The hook contract between the core and a feature: every method is optional.
 
 The core calls these at fixed points of a component's life (see ``livepy.features``
-for the order in which features are asked). A feature overrides only what it needs.
+for the order in which features are asked). A feature overrides only what it needs: the core
+asks a feature only for the hooks its class overrides (an attribute set on an instance is not
+seen).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from the environment (``LIVEPY_PUSHER_APP_ID``, ``LIVEPY_PUSHER_APP_KEY``,
 ``LIVEPY_PUSHER_MAX_CONNECTIONS``, ``LIVEPY_PUSHER_ACTIVITY_TIMEOUT``,
 ``LIVEPY_PUSHER_MAX_MESSAGE_SIZE``, ``LIVEPY_PUSHER_CLIENT_EVENTS``,
 ``LIVEPY_PUSHER_CLIENT_EVENT_RATE``, ``LIVEPY_PUSHER_SUBSCRIPTION_COUNT``,
+``LIVEPY_PUSHER_MAX_PRESENCE_MEMBERS`` (a number, or ``none``), ``LIVEPY_PUSHER_WEBHOOKS``
+(comma-separated URLs), ``LIVEPY_PUSHER_WEBHOOK_EVENTS`` (comma-separated),
 ``LIVEPY_PUSHER_ENCRYPTION_MASTER_KEY_BASE64``).
 """
 
@@ -14,13 +16,16 @@ from __future__ import annotations
 import base64
 import fnmatch
 import hashlib
+import importlib.util
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from livepy.channels.presence_limits import MAX_PRESENCE_MEMBERS, PresenceLimits
 from livepy.exceptions import ConfigurationError
 from livepy.pusher.users import UserData, default_user_data
+from livepy.pusher.webhooks import WEBHOOK_EVENTS
 
 __all__ = ["CLIENT_EVENT_POLICIES", "PusherApp", "PusherApps"]
 
@@ -40,6 +45,12 @@ class PusherApp:
     relays their payloads, never decrypts them. ``subscription_count``: send
     ``pusher_internal:subscription_count`` to the subscribers of non-presence channels when
     their count changes (debounced), as Pusher does when the feature is enabled.
+    ``max_presence_members``: Pusher's cap of distinct users per presence channel (None: no
+    cap); a user id is at most 128 characters and a user's info at most 1 KB of JSON either
+    way. The first app's cap also holds for livepy components joining presence channels.
+    ``webhooks``: URLs that get the app's ``webhook_events`` (default: all of
+    ``channel_occupied``, ``channel_vacated``, ``member_added``, ``member_removed``,
+    ``client_event``), batched and signed (see ``livepy.pusher.webhooks``; needs httpx).
     """
 
     id: str
@@ -54,6 +65,9 @@ class PusherApp:
     client_event_rate: float = 10.0
     encryption_master_key_base64: str | None = None
     subscription_count: bool = False
+    max_presence_members: int | None = MAX_PRESENCE_MEMBERS
+    webhooks: tuple[str, ...] = ()
+    webhook_events: tuple[str, ...] = WEBHOOK_EVENTS
 
     def __post_init__(self) -> None:
         if not (self.id and self.key and self.secret):
@@ -65,6 +79,9 @@ class PusherApp:
             )
         if self.activity_timeout <= 0 or self.max_message_size <= 0:
             raise ConfigurationError("activity_timeout and max_message_size must be positive")
+        if self.max_presence_members is not None and self.max_presence_members <= 0:
+            raise ConfigurationError("max_presence_members must be positive (or None: no cap)")
+        self._check_webhooks()
         if self.encryption_master_key_base64 is not None:
             try:
                 key = base64.b64decode(self.encryption_master_key_base64, validate=True)
@@ -72,6 +89,25 @@ class PusherApp:
                 key = b""
             if len(key) != 32:
                 raise ConfigurationError("encryption_master_key_base64 must be 32 bytes, base64")
+
+    def _check_webhooks(self) -> None:
+        # Lists are accepted and kept as tuples: the app stays hashable and immutable.
+        object.__setattr__(self, "webhooks", tuple(self.webhooks))
+        object.__setattr__(self, "webhook_events", tuple(self.webhook_events))
+        for url in self.webhooks:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ConfigurationError(f"webhook URL {url!r} must be an http(s) URL")
+        unknown = sorted(set(self.webhook_events) - set(WEBHOOK_EVENTS))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown webhook event {unknown[0]!r} (one of {', '.join(WEBHOOK_EVENTS)})"
+            )
+        if self.webhooks and importlib.util.find_spec("httpx") is None:
+            raise ConfigurationError("webhooks need httpx: pip install 'livepy[webhooks]'")
+
+    @property
+    def presence_limits(self) -> PresenceLimits:
+        return PresenceLimits(max_members=self.max_presence_members)
 
     def shared_secret(self, channel: str) -> str | None:
         """The base64 key of a ``private-encrypted-`` channel, as the Pusher SDKs derive it."""
@@ -128,6 +164,9 @@ class PusherApps:
             )
         origins = env.get("LIVEPY_PUSHER_ALLOWED_ORIGINS", "*")
         max_connections = env.get("LIVEPY_PUSHER_MAX_CONNECTIONS")
+        members = env.get("LIVEPY_PUSHER_MAX_PRESENCE_MEMBERS", str(MAX_PRESENCE_MEMBERS))
+        webhooks = env.get("LIVEPY_PUSHER_WEBHOOKS", "")
+        webhook_events = env.get("LIVEPY_PUSHER_WEBHOOK_EVENTS", ",".join(WEBHOOK_EVENTS))
         try:
             app = PusherApp(
                 app_id,
@@ -142,7 +181,14 @@ class PusherApps:
                 client_event_rate=float(env.get("LIVEPY_PUSHER_CLIENT_EVENT_RATE", "10")),
                 subscription_count=env.get("LIVEPY_PUSHER_SUBSCRIPTION_COUNT", "").lower()
                 in ("1", "true", "yes", "on"),
+                max_presence_members=None if members.lower() == "none" else int(members),
+                webhooks=_listed(webhooks),
+                webhook_events=_listed(webhook_events),
             )
         except ValueError as exc:
             raise ConfigurationError(f"bad LIVEPY_PUSHER_* setting: {exc}") from None
         return cls([app], path=env.get("LIVEPY_PUSHER_PATH", ""))
+
+
+def _listed(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -42,6 +43,7 @@ MAX_DATA_BYTES = 10_240
 MAX_CHANNELS = 100
 MAX_BATCH = 10
 MAX_NAME = 200
+TRIGGER_INFO = frozenset({"subscription_count", "user_count"})
 
 
 class ApiError(Exception):
@@ -89,8 +91,17 @@ def _json_body(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _event(item: Any) -> tuple[list[str], str, str, str | None]:
-    """Validate one event: (channels, name, data, socket_id)."""
+@dataclass(frozen=True, slots=True)
+class _Event:
+    channels: list[str]
+    name: str
+    data: str
+    socket_id: str | None
+    info: frozenset[str]  # attributes to report per channel after the trigger
+
+
+def _event(item: Any) -> _Event:
+    """Validate one event of ``/events`` or of a ``/batch_events`` batch."""
     if not isinstance(item, dict):
         raise ApiError(400, "Each event must be an object.")
     name, data = item.get("name"), item.get("data")
@@ -117,7 +128,23 @@ def _event(item: Any) -> tuple[list[str], str, str, str | None]:
     socket_id = item.get("socket_id")
     if socket_id is not None and not isinstance(socket_id, str):
         raise ApiError(400, "socket_id must be a string.")
-    return names, name, data, socket_id
+    return _Event(names, name, data, socket_id, _trigger_info(item.get("info")))
+
+
+def _trigger_info(value: Any) -> frozenset[str]:
+    """The ``info`` of a trigger: a comma-separated subset of ``TRIGGER_INFO``."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, str):
+        raise ApiError(400, "info must be a comma-separated string.")
+    fields = frozenset(f.strip() for f in value.split(",") if f.strip())
+    unknown = sorted(fields - TRIGGER_INFO)
+    if unknown:
+        raise ApiError(
+            400,
+            f"Unknown info attribute {unknown[0]!r} (one of {', '.join(sorted(TRIGGER_INFO))}).",
+        )
+    return fields
 
 
 def _decoded(data: str) -> Any:
@@ -129,30 +156,54 @@ def _decoded(data: str) -> Any:
     return value if isinstance(value, dict | list) else data
 
 
-async def _trigger(server: PusherServer, event: tuple[list[str], str, str, str | None]) -> None:
-    names, name, data, socket_id = event
-    users = [channel for channel in names if is_user_channel(channel)]
-    channels = [channel for channel in names if not is_user_channel(channel)]
+async def _trigger(server: PusherServer, event: _Event) -> None:
+    users = [channel for channel in event.channels if is_user_channel(channel)]
+    channels = [channel for channel in event.channels if not is_user_channel(channel)]
+    data = _decoded(event.data)
     try:
         if channels:
-            await server.live.broadcast(channels, name, _decoded(data), exclude=socket_id)
+            await server.live.broadcast(channels, event.name, data, exclude=event.socket_id)
         for channel in users:  # send_to_user: '#server-to-user-<id>' is no livepy channel name
-            await server.hub.publish(channel, name, _decoded(data), socket_id)
+            await server.hub.publish(channel, event.name, data, event.socket_id)
     except BrokerError:
         raise ApiError(500, "Internal server error.") from None
 
 
+async def _attributes(server: PusherServer, channel: str, info: frozenset[str]) -> dict[str, int]:
+    """The requested counts of one channel; ``user_count`` on presence channels only."""
+    result: dict[str, int] = {}
+    try:
+        if "user_count" in info and kind_of(channel) is ChannelKind.PRESENCE:
+            result["user_count"] = len(await server._members(channel))
+        if "subscription_count" in info:
+            result["subscription_count"] = await server.subscription_count(channel)
+    except BrokerError:
+        raise ApiError(500, "Internal server error.") from None
+    return result
+
+
 async def events(server: PusherServer, request: Request) -> Response:
+    """``{}``, or with ``info`` the spec's ``{"channels": {name: {attribute: n}}}`` for each
+    channel the event went to."""
     try:
         _, body = await _authenticated(server, request)
         event = _event(_json_body(body))
         await _trigger(server, event)
+        if not event.info:
+            return JSONResponse({})
+        report = {
+            channel: await _attributes(server, channel, event.info)
+            for channel in dict.fromkeys(event.channels)
+            if not is_user_channel(channel)
+        }
     except ApiError as exc:
         return exc.response()
-    return JSONResponse({})
+    return JSONResponse({"channels": report})
 
 
 async def batch_events(server: PusherServer, request: Request) -> Response:
+    """``{"batch": {}}``, or when an event asks for ``info`` the spec's ``{"batch": [...]}``:
+    one object per event, in order, with its channel's attributes (``{}`` without ``info``)."""
     try:
         _, body = await _authenticated(server, request)
         batch = _json_body(body).get("batch")
@@ -161,11 +212,19 @@ async def batch_events(server: PusherServer, request: Request) -> Response:
         if len(batch) > MAX_BATCH:
             raise ApiError(400, f"Too many events in the batch (at most {MAX_BATCH}).")
         checked = [_event(item) for item in batch]
+        if any(event.info and len(event.channels) != 1 for event in checked):
+            raise ApiError(400, "A batch event with info names a single channel.")
         for event in checked:
             await _trigger(server, event)
+        if not any(event.info for event in checked):
+            return JSONResponse({"batch": {}})
+        report = [
+            await _attributes(server, event.channels[0], event.info) if event.info else {}
+            for event in checked
+        ]
     except ApiError as exc:
         return exc.response()
-    return JSONResponse({"batch": {}})
+    return JSONResponse({"batch": report})
 
 
 def _info_fields(request: Request) -> set[str]:
@@ -180,7 +239,10 @@ async def _user_count(server: PusherServer, channel: str) -> int:
 
 
 async def channels(server: PusherServer, request: Request) -> Response:
-    """Channels with pusher subscribers on any process (or listeners on this one)."""
+    """Channels with pusher subscribers on any process (or listeners on this one).
+
+    ``filter_by_prefix`` narrows them; ``info=user_count`` needs a ``presence-`` prefix
+    (400 otherwise, as Pusher answers)."""
     try:
         await _authenticated(server, request)
         prefix = request.query_params.get("filter_by_prefix", "")
@@ -198,6 +260,11 @@ async def channels(server: PusherServer, request: Request) -> Response:
             entry: dict[str, Any] = {}
             if "user_count" in info:
                 entry["user_count"] = await _user_count(server, channel)
+            if "subscription_count" in info:  # Reverb's extension of the spec
+                try:
+                    entry["subscription_count"] = await server.subscription_count(channel)
+                except BrokerError:
+                    raise ApiError(500, "Internal server error.") from None
             result[channel] = entry
     except ApiError as exc:
         return exc.response()

@@ -34,6 +34,7 @@ from livepy.pusher.shared import (
 )
 from livepy.pusher.signing import valid_channel_auth, valid_user_auth
 from livepy.pusher.users import MAX_USER_ID, USER_CHANNEL_PREFIX, is_user_channel
+from livepy.pusher.webhooks import WebhookReporter
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -65,6 +66,8 @@ class PusherServer:
     def __init__(self, live: LivePy, apps: PusherApps) -> None:
         self.live = live
         self.apps = apps
+        # One presence list for both sides, so components obey the Pusher app's caps too.
+        live.broadcaster.presence_limits = apps.default.presence_limits
         self.connections: dict[str, set[PusherConnection]] = {app.id: set() for app in apps.apps}
         self.subscribers: dict[str, set[PusherConnection]] = {}
         self.tallies = SharedTallies(lambda: self.hub)
@@ -73,6 +76,7 @@ class PusherServer:
         self._heartbeat: asyncio.Task[None] | None = None
         self._counts_due: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()  # debounced count sends in flight
+        self.webhooks = WebhookReporter(self)
 
     ws_protocol = lean.PusherWebSocketProtocol  # uvicorn's ``ws=`` for lean Pusher sockets
 
@@ -246,13 +250,15 @@ class PusherServer:
             try:
                 parsed = json.loads(channel_data_text)  # type: ignore[arg-type]
                 member = member_of(parsed)
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, AttributeError):
                 await self._subscription_error(conn, channel, "Invalid channel_data", 400)
                 return
         if channel in conn.channels:  # subscribed already: confirm again, as Pusher does
             view = conn.presence_view.get(channel)
             payload = "{}" if view is None else json.dumps({"presence": _presence(view)})
             await conn.send("pusher_internal:subscription_succeeded", payload, channel)
+            return
+        if member is not None and not await self._presence_admits(conn, channel, parsed):
             return
         conn.channels.add(channel)
         subscribers = self.subscribers.setdefault(channel, set())
@@ -272,6 +278,7 @@ class PusherServer:
                 }
                 await conn.send("pusher:subscription_error", json.dumps(failure), channel)
                 return
+            await self.webhooks.before_first_subscriber(conn.app, channel)
         await self._channel_changed(channel)
         if member is None:
             await conn.send("pusher_internal:subscription_succeeded", "{}", channel)
@@ -280,12 +287,15 @@ class PusherServer:
         key = f"pusher.{conn.socket_id}:0"
         user_id = str(member["id"])
         conn.presence_keys[channel] = (key, user_id)
+        was_present = await self.webhooks.member_present(conn.app, channel, user_id)
         try:
             await self.hub.backend.presence_set(channel, key, msgpack.packb(member))
             members = await self._members(channel)
         except BrokerError as exc:
             logger.warning("event=presence_failed channel=%s error=%s", channel, exc)
             members = {user_id: member}
+        if was_present is False:
+            self.webhooks.member_added(conn.app, channel, user_id)
         conn.presence_view[channel] = members
         await conn.send(
             "pusher_internal:subscription_succeeded",
@@ -348,6 +358,23 @@ class PusherServer:
         await conn.send("pusher:subscription_error", json.dumps(payload), channel)
         await conn.error(codes.UNAUTHORIZED, f"{message} for channel {channel}")
 
+    async def _presence_admits(
+        self, conn: PusherConnection, channel: str, channel_data: dict[str, Any]
+    ) -> bool:
+        """Pusher's presence limits (member count, id length, info size); a refusal is a
+        channel-scoped ``pusher:subscription_error`` only: the socket and its other channels
+        are fine."""
+        limits = conn.app.presence_limits
+        user_id = str(channel_data["user_id"])
+        status, refusal = 400, limits.bad_member(user_id, channel_data.get("user_info"))
+        if refusal is None:
+            status, refusal = 403, await limits.full(self.hub, channel, user_id)
+        if refusal is None:
+            return True
+        payload = {"type": "LimitReached", "error": refusal, "status": status}
+        await conn.send("pusher:subscription_error", json.dumps(payload), channel)
+        return False
+
     async def unsubscribe(self, conn: PusherConnection, channel: str) -> None:
         if channel not in conn.channels:
             return
@@ -366,6 +393,10 @@ class PusherServer:
                 await self.hub.publish(channel, PRESENCE_EVENT, None)
             except BrokerError as exc:
                 logger.warning("event=presence_failed channel=%s error=%s", channel, exc)
+            if await self.webhooks.member_present(conn.app, channel, presence[1]) is False:
+                self.webhooks.member_removed(conn.app, channel, presence[1])
+        if not subscribers:
+            await self.webhooks.after_last_subscriber(conn.app, channel)
 
     async def _members(self, channel: str) -> dict[str, Any]:
         """user id -> info, one entry per user however many sockets or components they have."""
@@ -411,6 +442,10 @@ class PusherServer:
             await self.hub.publish(channel, event, envelope, conn.socket_id)
         except BrokerError as exc:
             logger.warning("event=client_event_failed channel=%s error=%s", channel, exc)
+            return
+        self.webhooks.client_event(
+            conn.app, channel, event, data, conn.socket_id, envelope["user_id"]
+        )
 
     # -- delivery from the hub -----------------------------------------------------------
 

@@ -46,12 +46,17 @@ from starlette.types import Message, Receive, Scope, Send
 
 from livepy.protocol import constants as c
 from livepy.protocol.frames import Ping, encode
-from livepy.session import LiveSession
 from livepy.transport.common import account_sent, client_address, log_refusal
 from livepy.transport.connections import Connection, Refusal
 from livepy.transport.logfmt import log_event
 from livepy.transport.origin import origin_allowed
-from livepy.transport.stream import PAGE_FRAME_TYPES, STREAM_HEADER, PushStream, streams_of
+from livepy.transport.stream import (
+    PAGE_FRAME_TYPES,
+    STREAM_HEADER,
+    HttpSession,
+    PushStream,
+    streams_of,
+)
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -158,7 +163,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
     if isinstance(frames, Response):
         return frames
     user = await live.resolve_user(request)
-    session = LiveSession(live, client=client, user=user)
+    session = HttpSession(live, client=client, user=user)
     # The page's SSE stream, which hears broadcasts for it (livepy/transport/stream.py).
     stream = streams_of(live).find(request.headers.get(STREAM_HEADER), user)
     out: list[bytes] = []
@@ -175,6 +180,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
             out += replies
         if stream is not None:
             await stream.adopt(session)
+        await session.flush(stream)  # the actions' broadcasts, once the stream has their outcome
     finally:
         await session.close()  # a stateless session must not leave listeners behind
     log_event(

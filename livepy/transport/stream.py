@@ -12,7 +12,12 @@ current by the page's own requests:
    run in the stream's session, so a page's JS channel subscriptions last as long as its stream.
 3. A broadcast runs the listeners of those components here, and the pushed REPLY goes down the
    stream with the **full** html and the **whole** state (``[issued_at, [[[], state]], mac]``),
-   so the browser can apply it whatever it holds: a POST answer may arrive before or after it.
+   so the browser can apply it whatever it holds. A component the stream holds already is
+   brought up to date in place, so broadcast changes queued for it apply on top of the POST's
+   outcome; and the broadcasts of the POST's own actions are published only after that (an
+   ``HttpSession`` defers them), so the sender's page hears its own broadcast on top of its
+   action, as over the socket. The browser re-applies a push that arrived while a request of
+   the same component was out once that request's answer is in.
 
 Pushes wait in a queue of ``Limits.max_pending_pushes``; over it the stream is closed as a
 slow consumer (4008), and the browser's EventSource reconnects and announces its components
@@ -35,19 +40,60 @@ from livepy.session import Live, LiveSession
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
+    from livepy.broadcasting import PendingBroadcast
     from livepy.transport.connections import Connection
 
-__all__ = ["STREAM_HEADER", "PushSession", "PushStreams", "streams_of"]
+__all__ = ["STREAM_HEADER", "HttpSession", "PushSession", "PushStreams", "streams_of"]
 
 STREAM_HEADER = "x-livepy-stream"
 # Page-channel frames (SUBSCRIBE, UNSUBSCRIBE, WHISPER) run in the stream's session.
 PAGE_FRAME_TYPES = frozenset({c.FRAME_SUBSCRIBE, c.FRAME_UNSUBSCRIBE, c.FRAME_WHISPER})
 
 
+class HttpSession(LiveSession):
+    """The stateless session of one POST: its actions' broadcasts wait for ``flush()``."""
+
+    def __init__(self, live: LivePy, *, client: str = "", user: Any = None) -> None:
+        super().__init__(live, client=client, user=user)
+        self._deferred: list[PendingBroadcast] = []
+
+    async def _publish(self, pending: list[PendingBroadcast]) -> None:
+        self._deferred += pending
+
+    async def flush(self, stream: PushStream | None = None) -> None:
+        """Publish what the POST's actions broadcast (after the stream adopted their outcome).
+
+        With the page's stream, ``.to_others()`` excludes the stream's connection: that is
+        the page, as far as broadcasts are concerned.
+        """
+        pending, self._deferred = self._deferred, []
+        if stream is not None:
+            self.connection_id = stream.session.connection_id
+        await super()._publish(pending)
+
+
 class PushSession(LiveSession):
     """A LiveSession whose pushes carry full html and whole state (see the module doc)."""
 
-    def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
+    async def refresh(self, cid: str, html: str, state: dict[str, Any], issued_at: int) -> bool:
+        """Bring a component this stream holds to a POST's outcome, keeping its ref (and the
+        broadcast changes queued for it). False when the stream does not hold it."""
+        ref = self._refs_by_cid.get(cid)
+        live = self.components.get(ref) if ref is not None else None
+        if live is None or ref is None:
+            return False
+        async with self._lock:
+            try:
+                live.instance.load_state(state)
+            except Exception:  # a state this class no longer takes: join it afresh instead
+                return False
+            live.html, live.state, live.issued_at = html, state, issued_at
+            await self.listeners.sync(ref, live.instance)
+        return True
+
+    def _render_change(
+        self, live: Live, html: str, *, shared: bool = False
+    ) -> str | list[Any] | None:
         if html == live.html:
             return None
         live.html = html
@@ -86,6 +132,8 @@ class PushStream:
         items = []
         for live in session.components.values():
             instance = live.instance
+            if await self.session.refresh(instance.id, live.html, live.state, live.issued_at):
+                continue
             name = type(instance).name
             mac = snapshots.mac(name, instance.id, live.issued_at, live.state)
             wire = [name, instance.id, live.issued_at, live.state, mac]

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from livepy.pusher.lean import PusherWebSocketProtocol
 from tests.conftest import LiveServer, ServeFactory
+from tests.pusher.node import NodeClient
 
 
 @pytest_asyncio.fixture(params=["asgi", "lean"])
@@ -27,3 +28,12 @@ async def serve(request: pytest.FixtureRequest) -> AsyncIterator[ServeFactory]:
     yield start
     for server in servers:
         await server.stop()
+
+
+@pytest.fixture
+async def nodes() -> AsyncIterator[list[NodeClient]]:
+    """Node clients a test started, closed after it."""
+    started: list[NodeClient] = []
+    yield started
+    for client in started:
+        await client.close()

@@ -214,3 +214,69 @@ async def test_connections_counts_every_socket(server: LiveServer) -> None:
         async with httpx.AsyncClient() as http:
             response = await http.get(server.url + path, params=params)
         assert response.json() == {"connections": 1}
+
+
+async def test_trigger_with_info_reports_each_channel(server: LiveServer) -> None:
+    """The SDK's ``trigger`` has no ``info``: the spec's request is signed by hand."""
+    async with (
+        connect(f"{server.ws_url}/app/{KEY}") as ada,
+        connect(f"{server.ws_url}/app/{KEY}") as bob,
+    ):
+        await subscribe(ada, "presence-room.1", "ada")
+        await subscribe(bob, "presence-room.1", "bob")
+        await frame(ada)  # bob's member_added
+        await ada.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "news"}}))
+        assert (await frame(ada))["event"] == "pusher_internal:subscription_succeeded"
+        body = {
+            "name": "Posted",
+            "channels": ["presence-room.1", "news", "empty"],
+            "data": "{}",
+            "info": "user_count,subscription_count",
+        }
+        response = await post(server, f"/apps/{APP_ID}/events", body)
+        assert response.json() == {
+            "channels": {
+                "presence-room.1": {"user_count": 2, "subscription_count": 2},
+                "news": {"subscription_count": 1},
+                "empty": {"subscription_count": 0},
+            }
+        }
+        assert (await frame(bob))["event"] == "Posted"  # the event went out too
+        unknown = await post(server, f"/apps/{APP_ID}/events", {**body, "info": "cache"})
+        assert unknown.status_code == 400
+        assert "cache" in unknown.json()["error"]
+
+
+async def test_batch_with_info_through_the_sdk(server: LiveServer) -> None:
+    async with connect(f"{server.ws_url}/app/{KEY}") as ada:
+        await subscribe(ada, "presence-room.1", "ada")
+        batch = [
+            {"channel": "presence-room.1", "name": "A", "data": {}, "info": "user_count"},
+            {"channel": "news", "name": "B", "data": {}},
+            {"channel": "news", "name": "C", "data": {}, "info": "subscription_count"},
+        ]
+        answer = await call(sdk(server).trigger_batch, batch)
+        assert answer == {"batch": [{"user_count": 1}, {}, {"subscription_count": 0}]}
+        assert [(await frame(ada))["event"]] == ["A"]
+
+
+async def test_channels_info_needs_presence_prefix_for_user_count(server: LiveServer) -> None:
+    async with (
+        connect(f"{server.ws_url}/app/{KEY}") as ada,
+        connect(f"{server.ws_url}/app/{KEY}") as bob,
+    ):
+        await subscribe(ada, "presence-room.1", "ada")
+        await subscribe(bob, "news")
+        client = sdk(server)
+        with pytest.raises(PusherBadRequest):
+            await call(client.channels_info, None, ["user_count"])
+        with pytest.raises(PusherBadRequest):
+            await call(client.channels_info, "new", ["user_count"])
+        assert await call(client.channels_info, "new") == {"channels": {"news": {}}}
+        counted = await call(client.channels_info, None, ["subscription_count"])
+        assert counted == {
+            "channels": {
+                "news": {"subscription_count": 1},
+                "presence-room.1": {"subscription_count": 1},
+            }
+        }

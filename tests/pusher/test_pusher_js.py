@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pusher
@@ -88,14 +87,6 @@ def make_app(broker: str = "memory://", **app_options: Any) -> tuple[Starlette, 
     app = Starlette(routes=[Route("/", home), Route("/room", room_page)])
     live.install(app)
     return app, live
-
-
-@pytest.fixture
-async def nodes() -> AsyncIterator[list[NodeClient]]:
-    started: list[NodeClient] = []
-    yield started
-    for client in started:
-        await client.close()
 
 
 async def echo(nodes: list[NodeClient], server: LiveServer, user: str | None = None) -> NodeClient:
