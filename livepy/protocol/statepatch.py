@@ -26,17 +26,31 @@ def _same(a: Any, b: Any) -> bool:
     if type(a) is not type(b) or a != b:
         return False
     if isinstance(a, list | dict):
-        return _encoded(a) == _encoded(b)
+        return _same_encoding(a, b)
     return True
 
 
-def _encoded(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+def _same_exactly(a: Any, b: Any) -> bool:
+    """``_same`` without encoding: item by item (for values msgpack cannot encode)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_exactly(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_exactly(v, b[k]) for k, v in a.items())
+    return bool(a == b)
+
+
+def _same_encoding(a: Any, b: Any) -> bool:
+    try:
+        return msgpack.packb(a) == msgpack.packb(b)  # type: ignore[no-any-return]
+    except (OverflowError, TypeError, ValueError):
+        return _same_exactly(a, b)
 
 
 def _same_run(old: list[Any], new: list[Any]) -> bool:
     """Whether two runs of items that ``==`` already matched are also equal on the wire."""
-    return _encoded(old) == _encoded(new)
+    return _same_encoding(old, new)
 
 
 def _quick(a: Any, b: Any) -> bool:

@@ -102,7 +102,10 @@ class WebhookQueue:
                 app, event = self._queue.popleft()
                 batches.setdefault(app.id, (app, []))[1].append(event)
             for app, events in batches.values():
-                await self._post(app, events)
+                try:
+                    await self._post(app, events)
+                except Exception:  # a bug or odd URL must not strand the rest of the queue
+                    logger.exception("event=webhook_failed app=%s events=%d", app.id, len(events))
 
     async def _post(self, app: PusherApp, events: list[dict[str, Any]]) -> None:
         import httpx  # an optional dependency, checked when the app was configured

@@ -21,8 +21,9 @@ import pusher
 import pytest
 
 from tests.browser.processes import free_port
-from tests.conftest import RedisServer
+from tests.conftest import LiveServer, RedisServer
 from tests.pusher.node import APP_ID, KEY, SECRET, NodeClient
+from tests.pusher.test_webhooks import Receiver
 
 pytestmark = [pytest.mark.node, pytest.mark.redis]
 
@@ -213,3 +214,33 @@ async def test_cache_channel_and_subscription_count_across_processes(
     assert (replayed["event"], replayed["data"]) == ("Price", {"p": 7})
     assert (await first.expect(of_type("count")))["count"] == 2
     assert (await late.expect(of_type("count")))["count"] == 2
+
+
+async def test_webhooks_report_occupancy_once_across_processes(
+    cluster: Callable[..., Any], nodes: list[NodeClient]
+) -> None:
+    """A channel occupied on A then on B is one channel_occupied; it is vacated when the last
+    subscriber, on B, leaves, not when A's does."""
+    receiver = Receiver()
+    hooks = await LiveServer(receiver.app).start()
+    try:
+        events = ["channel_occupied", "channel_vacated"]
+        a, b = await cluster(webhooks=[hooks.url + "/hooks"], webhook_events=events)
+        on_a, on_b = await a.client(nodes), await b.client(nodes)
+        await subscribe(on_a, "news")
+        await receiver.wait_for(lambda seen: len(seen) == 1)
+        await subscribe(on_b, "news")
+        await on_a.close()
+        sdk = b.sdk()
+        await eventually(
+            lambda: sdk.channel_info("news", ["subscription_count"]),
+            {"occupied": True, "subscription_count": 1},
+        )
+        await on_b.close()
+        await receiver.wait_for(lambda seen: len(seen) == 2)
+        assert [(e["name"], e["channel"]) for e in receiver.events] == [
+            ("channel_occupied", "news"),
+            ("channel_vacated", "news"),
+        ]
+    finally:
+        await hooks.stop()
