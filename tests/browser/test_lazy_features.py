@@ -26,7 +26,9 @@ class BrLazySearch(Component):
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">{{ livepy_scripts() }}
-<script>window.addEventListener("lazy-loaded", (e) => { window.__loaded = e.detail.step; });</script>
+<script>
+window.addEventListener("lazy-loaded", (e) => { window.__loaded = e.detail.step; });
+</script>
 </head><body>{{ livepy("br_lazy_search", lazy=True) }}</body></html>"""
 
 

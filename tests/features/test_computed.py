@@ -62,4 +62,3 @@ def test_computed_cannot_be_assigned_or_collide() -> None:
             @computed
             def total(self) -> int:  # type: ignore[no-redef]  # noqa: F811
                 return 1
-
