@@ -206,6 +206,11 @@ def convert(value: Any, tp: Any, where: str = "value") -> Any:
 
 def dump(value: Any, tp: Any, where: str = "value") -> Any:
     """Turn a server-side value into plain wire data, checking it fits ``tp``."""
+    kind = type(value)  # exact plain scalars first: most state, dumped twice per change
+    if kind is str or kind is float or kind is bool:
+        return value
+    if kind is int and INT_MIN <= value <= INT_MAX:
+        return value
     tp = unwrap(tp)
     if value is None:
         if (

@@ -20,7 +20,12 @@ renders as before:
 - an html in which the instance's id appears other than on its root (a template that prints
   ``this.id``): that class is then never shared again.
 
-Entries are keyed by the event object itself, so an entry can never serve another broadcast,
+The snapshot patch is shared the same way: a pushed state that encodes to the same bytes as one
+already pushed is replaced by that one object (interned), so the ops from one state to the next
+and the canonical encoding the MAC covers are computed once for every component that holds it;
+only the MAC itself, which covers each component's id, is per component.
+
+Render entries are keyed by the event object itself, so an entry can never serve another broadcast,
 and they are dropped after ``ttl`` seconds and beyond ``max_entries``: the cache is bounded and
 lives for about one delivery.
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +42,8 @@ import msgpack
 
 from livepy.component import Component
 from livepy.protocol.htmldiff import checksum, diff_html
+from livepy.protocol.snapshot import canonical
+from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
     from livepy.render.environment import ComponentRenderer
@@ -49,7 +57,10 @@ _BOOKKEEPING = frozenset(
 _OFFSETS_KEY = "$offsets"  # where a listener leaves the event's offset: not a render input
 _MASK = "\0"  # stands for a component id in the diff cache's keys (never in html)
 _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
+_MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
+_MAX_RAW_KEY = 256  # render keys up to this size are the packed values themselves
+_SHAREABLE: weakref.WeakKeyDictionary[type[Component], bool] = weakref.WeakKeyDictionary()
 
 
 def render_key(instance: Component) -> bytes | None:
@@ -60,10 +71,8 @@ def render_key(instance: Component) -> bytes | None:
     not plain data may render differently for each instance, so the instance is not shared.
     """
     cls = type(instance)
-    if not getattr(cls, "shared_render", True) or instance.children:
+    if instance.children or not _class_shareable(cls):
         return None
-    if any(callable(getattr(cls, hook, None)) for hook in ("rendering", "rendered")):
-        return None  # lifecycle hooks that run around each render
     fields = cls.__state_fields__
     extras = {}
     for name, value in vars(instance).items():
@@ -82,7 +91,20 @@ def render_key(instance: Component) -> bytes | None:
             packed = msgpack.packb([state, sorted(extras.items())], use_bin_type=True)
         except (TypeError, ValueError, OverflowError):
             return None
+    if len(packed) <= _MAX_RAW_KEY:  # small: the bytes are the key, no digest to compute
+        return packed
     return hashlib.blake2b(packed, digest_size=16).digest()
+
+
+def _class_shareable(cls: type[Component]) -> bool:
+    """Whether the class allows shared renders at all (asked once per class)."""
+    shareable = _SHAREABLE.get(cls)
+    if shareable is None:
+        shareable = getattr(cls, "shared_render", True) and not any(
+            callable(getattr(cls, hook, None)) for hook in ("rendering", "rendered")
+        )  # lifecycle hooks that run around each render
+        _SHAREABLE[cls] = shareable
+    return shareable
 
 
 class SharedRenders:
@@ -96,7 +118,13 @@ class SharedRenders:
         self._refused: set[type[Component]] = set()
         # (html before, html after), ids masked -> the diff's edits without its checksum
         self._diffs: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        # msgpack(state) -> (the interned state, msgpack(canonical(state)))
+        self._states: OrderedDict[bytes, tuple[dict[str, Any], bytes]] = OrderedDict()
+        self._interned: dict[int, bytes] = {}  # id(interned state) -> its key in _states
+        # (id(old state), id(new state)), both interned -> (old, new, ops)
+        self._ops: OrderedDict[tuple[int, int], Any] = OrderedDict()
         self.diffs_shared = 0
+        self.patches_shared = 0
         self.renders = 0  # renders done for a broadcast (the first of their kind, or unshared)
         self.shared = 0  # renders saved
 
@@ -147,6 +175,46 @@ class SharedRenders:
         else:
             self.diffs_shared += 1
         return None if edits is None else [checksum(after), *edits]
+
+    def state_patch(
+        self, old: dict[str, Any], new: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Any], bytes] | None:
+        """``(state, diff_state(old, state), msgpack(canonical(state)))`` with ``state`` equal
+        to ``new``, shared with every component pushed the same state; None when ``new`` is
+        not plain msgpack data or too large (the caller then diffs and signs on its own).
+
+        Equal bytes under ``strict_types`` mean the same keys in the same order and the same
+        types (1, 1.0 and True encode apart), so the interned state is ``new`` in every way the
+        wire, the next diff and the MAC can tell. The interned states are never mutated: a
+        component replaces its state, it never edits it.
+        """
+        try:
+            raw = msgpack.packb(new, use_bin_type=True, strict_types=True)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if len(raw) > _MAX_STATE_BYTES:
+            return None
+        entry = self._states.get(raw)
+        if entry is None:
+            entry = (new, msgpack.packb(canonical(new), use_bin_type=True))
+            self._states[raw] = entry
+            self._interned[id(new)] = raw
+            if len(self._states) > self.max_entries:
+                _, (dropped, _) = self._states.popitem(last=False)
+                del self._interned[id(dropped)]
+        state, packed = entry
+        if id(old) not in self._interned:  # a state from a JOIN: its own, diffed once
+            return state, diff_state(old, state), packed
+        key = (id(old), id(state))
+        cached = self._ops.get(key)
+        if cached is not None and cached[0] is old and cached[1] is state:
+            self.patches_shared += 1
+            return state, cached[2], packed
+        ops = diff_state(old, state)
+        self._ops[key] = (old, state, ops)  # holds both: their ids stay theirs while cached
+        if len(self._ops) > self.max_entries:
+            self._ops.popitem(last=False)
+        return state, ops, packed
 
     def _evict(self, now: float) -> None:
         entries = self._entries

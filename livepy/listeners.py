@@ -67,15 +67,34 @@ def user_id_of(user: Any) -> str | None:
     return str(user)
 
 
+# Channel templates come from @on decorators: a bounded set, parsed once each.
+_FIELDS: dict[str, tuple[str, ...]] = {}
+_FIXED: dict[str, str | None] = {}
+
+
+def _fields(template: str) -> tuple[str, ...]:
+    fields = _FIELDS.get(template)
+    if fields is None:
+        parsed = string.Formatter().parse(template)
+        fields = _FIELDS[template] = tuple(name for _, name, _, _ in parsed if name is not None)
+    return fields
+
+
 def _fill(template: str, instance: Component, user_id: str | None) -> str | None:
     """The channel name for this instance, or None while a placeholder has no value.
 
     ``{$user}`` is the connection's user id (used by ``@on_notification``).
     """
+    fields = _fields(template)
+    if not fields:  # a fixed name: checked once (a fan-out fills it twice per component)
+        if template not in _FIXED:
+            try:
+                _FIXED[template] = validate_channel_name(template)
+            except ValueError:
+                _FIXED[template] = None
+        return _FIXED[template]
     values = {}
-    for _, field, _, _ in string.Formatter().parse(template):
-        if field is None:
-            continue
+    for field in fields:
         value = user_id if field == USER_PLACEHOLDER else getattr(instance, field, None)
         if value is None or value == "":
             return None
@@ -104,6 +123,11 @@ class ChannelListeners:
         self._refused: dict[int, set[str]] = {}  # reported once, until the state moves on
         self._member_info: dict[str, dict[str, Any]] = {}  # presence channel -> our member
         self._members: dict[str, dict[str, Any]] = {}  # presence channel -> id -> member
+
+    def may_sync(self, ref: int, instance: Component) -> bool:
+        """False when ``sync`` has nothing to do: ``ref`` listens on nothing and never did
+        (lets the click path skip the coroutine)."""
+        return bool(channel_listeners(type(instance))) or ref in self._by_ref
 
     async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
         """Subscribe ``ref`` to the channels its state names now; return refusals."""

@@ -44,9 +44,11 @@ from livepy.protocol.frames import (
     Whisper,
     decode_client_frame,
     encode,
+    encode_reply,
 )
 from livepy.protocol.htmldiff import diff_html
 from livepy.protocol.statepatch import diff_state
+from livepy.pushbatch import push_batch
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -116,6 +118,7 @@ class LiveSession:
         # Created on the first broadcast: most connections never need them (memory per client).
         self._work: asyncio.Queue[tuple[int, Change]] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._draining = False  # a drain of _work is queued or running (batch or worker)
         self.listeners = ChannelListeners(
             live.broadcaster, user=user, connection_id=self.connection_id
         )
@@ -128,6 +131,7 @@ class LiveSession:
     async def close(self) -> None:
         """The connection ended: stop listening, stop the push worker and pending flushes."""
         tasks = [self._worker, *(live.flush for live in self.components.values())]
+        self._work = None  # a drain still waiting in the push batch finds nothing to do
         for task in tasks:
             if task is not None and not task.done():
                 task.cancel()
@@ -141,7 +145,8 @@ class LiveSession:
         """Handle one client frame; return the frames to send back, in order."""
         async with self._lock:
             frames, pending = await self._receive(data)
-        await self._publish(pending)
+        if pending:  # most frames broadcast nothing: no coroutine to run for them
+            await self._publish(pending)
         return frames
 
     async def _publish(self, pending: list[PendingBroadcast]) -> None:
@@ -168,10 +173,10 @@ class LiveSession:
             )
         except ProtocolError as exc:
             return [self._error(exc)], []
+        if isinstance(frame, Call):  # first: nearly every frame is an action
+            return await self._call(frame)
         if isinstance(frame, Join):
             return await self._join(frame)
-        if isinstance(frame, Call):
-            return await self._call(frame)
         if isinstance(frame, Resync):
             return [self._resync(frame)], []
         if isinstance(frame, Subscribe | Unsubscribe | Whisper):
@@ -311,30 +316,44 @@ class LiveSession:
         if live is None:
             return [self._not_joined(frame.ref, frame.seq)], []
         instance, seq = live.instance, frame.seq
-        error = await self._change(live, lambda inst: self._apply(inst, frame), seq)
+        error = await self._change(live, frame, seq)
         if error is not None:
             return [error], []
         live.seq = seq
         reply = self._reply(live)
         assert reply is not None
-        out = [reply, *await self._propagate(live)]
-        for refusal in await self.listeners.sync(live.ref, instance):
-            out.append(self._error(refusal))
-        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
+        out = [reply]
+        # The common click reaches no bound component and changes no channel: no coroutines.
+        if is_bound(instance):
+            out += await self._propagate(live)
+        if self.listeners.may_sync(live.ref, instance):
+            for refusal in await self.listeners.sync(live.ref, instance):
+                out.append(self._error(refusal))
+        pending = instance.pending_broadcasts
+        if pending:
+            instance.pending_broadcasts = []
         return out, pending
 
-    async def _change(self, live: Live, change: Change, seq: int | None) -> bytes | None:
+    async def _change(self, live: Live, change: Change | Call, seq: int | None) -> bytes | None:
         # (returns DEFERRED when a throttled listener postponed the render)
-        """Run ``change`` on a component and render it; on failure undo it, return the error."""
+        """Run ``change`` (or the browser's CALL) on a component and render it; on failure
+        undo it, return the error."""
         instance = live.instance
         cid = instance.id
         before = instance.dump_state()
-        instance.pending_broadcasts = []
-        _active_live.set(self.live)  # for features that sign values, such as flash messages
+        if instance.pending_broadcasts:
+            instance.pending_broadcasts = []
+        if _active_live.get() is not self.live:  # a set per click costs a context copy
+            _active_live.set(self.live)  # for features that sign values, such as flash messages
+        event = None
         try:
             features.begin(instance)
             try:
-                throttle = await change(instance)
+                if isinstance(change, Call):  # an action (no closure built per click)
+                    throttle = await self._apply(instance, change)
+                else:
+                    event = getattr(change, "event", None)  # a broadcast: render once per state
+                    throttle = await change(instance)
             except ProtocolError:
                 raise
             except Exception as exc:
@@ -350,7 +369,6 @@ class LiveSession:
                 live.dirty = True  # the render waits for the end of the throttle window
                 self._flush_later(live, throttle)
                 return DEFERRED
-            event = getattr(change, "event", None)  # a broadcast: render once per state
             if event is None:
                 live.next_html = self.live.renderer.render_html(instance)
             else:
@@ -405,11 +423,13 @@ class LiveSession:
     def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
         render = self._render_change(live, live.next_html, shared=not ack)
-        patch = self._patch(live, live.next_state)
-        effects, live.instance.pending_effects = live.instance.pending_effects, {}
+        patch = self._patch(live, live.next_state, shared=not ack)
+        effects = live.instance.pending_effects
+        if effects:
+            live.instance.pending_effects = {}
         if not ack and render is None and patch is None and not effects:
             return None
-        return encode(Reply(live.ref, live.seq, render, patch, effects or None))
+        return encode_reply(live.ref, live.seq, render, patch, effects or None)
 
     # -- pushes ------------------------------------------------------------------------
 
@@ -427,8 +447,19 @@ class LiveSession:
                 self._overflowed = True  # the transport closes; the client recovers on rejoin
                 self._overflow_task = asyncio.get_running_loop().create_task(self.on_overflow())
             return
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._drain())
+        if not self._draining:  # else the drain under way takes it, in order
+            self._draining = True
+            push_batch().add(self._drain_queued, self._adopt_worker)
+
+    async def _drain_queued(self) -> None:
+        """The drain the push batch runs (livepy.pushbatch): no task per session."""
+        try:
+            await self._drain()
+        finally:
+            self._draining = False
+
+    def _adopt_worker(self, task: asyncio.Task[None]) -> None:
+        self._worker = task  # a drain that waited goes on in a task close() can cancel
 
     async def _drain(self) -> None:
         while self._work is not None and not self._work.empty():
@@ -517,16 +548,27 @@ class LiveSession:
         live.html = html
         return html if diff is None else diff
 
-    def _patch(self, live: Live, state: dict[str, Any]) -> list[Any] | None:
+    def _patch(
+        self, live: Live, state: dict[str, Any], *, shared: bool = False
+    ) -> list[Any] | None:
         snapshots = self.live.snapshots
         now = snapshots.now()
         reissue = now - live.issued_at > REISSUE_AFTER
-        ops = diff_state(live.state, state)
+        # A push: the ops and the encoding the MAC covers are shared by every component that
+        # gets the same state (fan-out); only the MAC, over each component's id, is its own.
+        common = self.live.broadcaster.renders.state_patch(live.state, state) if shared else None
+        if common is None:
+            ops, packed = diff_state(live.state, state), None
+        else:
+            state, ops, packed = common
         if not ops and not reissue:
             return None
         issued_at = now if reissue else live.issued_at
         instance = live.instance
-        mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
+        if packed is None:
+            mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
+        else:
+            mac = snapshots.mac_packed(type(instance).name, instance.id, issued_at, packed)
         live.state, live.issued_at = state, issued_at
         return [issued_at if reissue else None, ops, mac]
 

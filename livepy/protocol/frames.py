@@ -34,6 +34,7 @@ __all__ = [
     "decode_client_frame",
     "decode_server_frame",
     "encode",
+    "encode_reply",
 ]
 
 
@@ -204,6 +205,22 @@ def encode(frame: ServerFrame | ClientFrame) -> bytes:
             body = [c.FRAME_PING]
         case Pong():
             body = [c.FRAME_PONG]
+    packed: bytes = msgpack.packb(body, use_bin_type=True)
+    return packed
+
+
+def encode_reply(
+    ref: int,
+    seq: int,
+    render: str | list[Any] | None,
+    patch: list[Any] | None,
+    effects: dict[str, Any] | None = None,
+) -> bytes:
+    """``encode(Reply(ref, seq, render, patch, effects))`` without building the frozen frame
+    and matching it again: the session sends one per click."""
+    body: list[Any] = [c.FRAME_REPLY, ref, seq, render, patch]
+    if effects is not None:
+        body.append(effects)
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
 

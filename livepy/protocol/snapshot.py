@@ -32,6 +32,9 @@ from livepy.protocol.errors import ProtocolError
 
 __all__ = ["Snapshot", "Snapshotter", "b64decode", "b64encode", "canonical"]
 
+# The start of every MAC body: a 5-item array header, then the version (see Snapshotter.mac).
+_BODY_HEAD = b"\x95" + msgpack.packb(c.SNAPSHOT_VERSION)
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -88,6 +91,8 @@ class Snapshotter:
     ) -> None:
         signer = Signer(secret_key, salt=salt, key_derivation="hmac", digest_method=hashlib.sha256)
         self._key = signer.derive_key()
+        # Keyed once: a copy per MAC skips hashing the key's pads again (pushes sign per component).
+        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
         self.max_age = max_age
         self.clock = clock
 
@@ -99,6 +104,14 @@ class Snapshotter:
             [c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)], use_bin_type=True
         )
         return hmac.digest(self._key, body, "sha256")[: c.MAC_BYTES]
+
+    def mac_packed(self, name: str, cid: str, issued_at: int, packed_state: bytes) -> bytes:
+        """``mac(name, cid, issued_at, state)`` where ``packed_state`` is
+        ``msgpack(canonical(state))``, encoded once for every component that holds that state."""
+        keyed = self._keyed.copy()
+        head = msgpack.packb([name, cid, issued_at], use_bin_type=True)[1:]  # no array header
+        keyed.update(b"".join((_BODY_HEAD, head, packed_state)))
+        return keyed.digest()[: c.MAC_BYTES]
 
     def sign(
         self, name: str, cid: str, state: dict[str, Any], *, issued_at: int | None = None

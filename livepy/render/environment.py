@@ -79,22 +79,33 @@ class ComponentRenderer:
 
     def __init__(self, live: LivePy) -> None:
         self.live = live
-        self._inline: dict[type[Component], jinja2.Template] = {}
+        # Each class's template and its name; file templates only without auto_reload (debug),
+        # where Jinja must be asked each time so that it reloads edited files.
+        self._templates: dict[type[Component], tuple[jinja2.Template, str]] = {}
         self._globals: dict[str, Any] = {}
         self._globals_size = -1
+        # The names of each template's globals (what Jinja's new_context computes per render).
+        self._globals_keys: dict[jinja2.Template, frozenset[str]] = {}
 
     def template_for(self, cls: type[Component]) -> tuple[jinja2.Template, str]:
+        found = self._templates.get(cls)
+        if found is not None:
+            return found
         if cls.template_source is not None:
-            template = self._inline.get(cls)
-            if template is None:
-                template = self.live.env.from_string(cls.template_source)
-                self._inline[cls] = template
-            return template, f"{cls.__qualname__}.template_source"
-        if cls.template is None:
+            found = (
+                self.live.env.from_string(cls.template_source),
+                f"{cls.__qualname__}.template_source",
+            )
+        elif cls.template is None:
             raise ComponentDefinitionError(
                 f"component {cls.name!r} has neither `template` nor `template_source`"
             )
-        return self.live.env.get_template(cls.template), cls.template
+        else:
+            found = self.live.env.get_template(cls.template), cls.template
+            if self.live.env.auto_reload:
+                return found
+        self._templates[cls] = found
+        return found
 
     def _render_tagged(self, instance: Component, attributes: dict[str, str]) -> str:
         cls = type(instance)
@@ -108,7 +119,8 @@ class ComponentRenderer:
             _rendering.reset(token)
         features.rendered(instance, html)
         # Children the template no longer embeds are gone.
-        instance.children = {k: v for k, v in instance.children.items() if k in frame.seen}
+        if instance.children:
+            instance.children = {k: v for k, v in instance.children.items() if k in frame.seen}
         return tag_root(html, attributes, component=cls.name, template=template_name)
 
     def _render_template(self, template: jinja2.Template, variables: dict[str, Any]) -> str:
@@ -118,15 +130,25 @@ class ComponentRenderer:
         than rendering a small component; a plain dict of the globals, refreshed when the
         environment's globals change, gives the same names five times faster.
         """
-        env_globals = self.live.env.globals
-        if len(env_globals) != self._globals_size:
+        env = self.live.env
+        env_globals = env.globals
+        if len(env_globals) != self._globals_size or len(self._globals_keys) > 256:
             self._globals = dict(env_globals)
             self._globals_size = len(env_globals)
-        context = template.new_context({**self._globals, **variables}, shared=True)
+            self._globals_keys.clear()  # bounded: auto_reload makes new template objects
+        keys = self._globals_keys.get(template)
+        if keys is None:
+            keys = self._globals_keys[template] = frozenset(template.globals)
+        # What template.new_context(..., shared=True) builds, without listing the ChainMap
+        # of the template's globals again on every render.
+        context = env.context_class(
+            env, {**self._globals, **variables}, template.name, template.blocks
+        )
+        context.globals_keys = keys  # type: ignore[assignment]  # only read (import with context)
         try:
-            return str(self.live.env.concat(template.root_render_func(context)))
+            return str(env.concat(template.root_render_func(context)))
         except Exception:
-            self.live.env.handle_exception()
+            env.handle_exception()
             raise  # handle_exception always raises; this keeps type checkers informed
 
     def render_html(self, instance: Component) -> str:

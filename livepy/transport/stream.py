@@ -99,8 +99,10 @@ class PushSession(LiveSession):
         live.html = html
         return html
 
-    def _patch(self, live: Live, state: dict[str, Any]) -> list[Any] | None:
-        patch = super()._patch(live, state)
+    def _patch(
+        self, live: Live, state: dict[str, Any], *, shared: bool = False
+    ) -> list[Any] | None:
+        patch = super()._patch(live, state, shared=shared)
         if patch is None:
             return None
         issued_at, _ops, mac = patch

@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from livepy.protocol import constants as c
 from livepy.protocol.frames import ErrorFrame, Ping, encode
@@ -44,6 +45,13 @@ class _Pump:
         self.conn = conn
         self.lock = asyncio.Lock()
         self.closed = False
+        # The ASGI send callable itself: once accepted, Starlette's send() only re-checks the
+        # state per message (two more coroutines per frame); close() still goes through it.
+        # Behind Starlette's routing it is always an ``async def`` (its exception wrapper's),
+        # so it returns a coroutine, which finish_within needs.
+        self.asgi_send = cast(
+            "Callable[[dict[str, Any]], Coroutine[Any, Any, None]]", websocket._send
+        )
 
     async def send(self, data: bytes) -> bool:
         async with self.lock:
@@ -51,7 +59,8 @@ class _Pump:
                 return False
             try:
                 # No task per send (wait_for), no timer unless the send waits (asyncio.timeout).
-                await finish_within(self.websocket.send_bytes(data), self.live.send_timeout)
+                message = {"type": "websocket.send", "bytes": data}
+                await finish_within(self.asgi_send(message), self.live.send_timeout)
             except TimeoutError:
                 # The client stopped reading: drop it rather than hold its frames in memory.
                 # It reconnects, rejoins with its snapshots and catches up from the history.
@@ -62,6 +71,9 @@ class _Pump:
                 with contextlib.suppress(Exception):
                     await self.websocket.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer")
                 return False
+            except OSError:  # what Starlette's send does when the socket is gone
+                self.websocket.application_state = WebSocketState.DISCONNECTED
+                raise WebSocketDisconnect(code=1006) from None
         self.conn.sent(len(data))
         account_sent(self.live, TRANSPORT, data, self.conn.client)
         return True
@@ -145,10 +157,14 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     watchdog = asyncio.create_task(pump.watchdog())
     peer_code: int | None = None
     timed = live.metrics.enabled  # no clock reads per frame when nobody collects them
+    # Accepted: the ASGI receive callable itself (Starlette's receive() re-checks the state and
+    # the message type on every message; the server sends only these two types from now on).
+    receive = websocket._receive
     try:
         while True:
-            message = await websocket.receive()
+            message = await receive()
             if message["type"] == "websocket.disconnect":
+                websocket.client_state = WebSocketState.DISCONNECTED
                 peer_code = message.get("code")
                 break
             data = message.get("bytes")

@@ -17,6 +17,7 @@ from livepy.protocol import (
     encode,
 )
 from livepy.protocol import constants as c
+from livepy.protocol.frames import encode_reply
 
 
 def pack(body: object) -> bytes:
@@ -66,6 +67,19 @@ def test_server_frames_round_trip() -> None:
     assert decode_server_frame(encode(joined)) == joined
     error = ErrorFrame(c.ERR_BAD_FRAME, "nope", "a1", 3, None)
     assert decode_server_frame(encode(error)) == error
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(1, 3, [7, 5, 1, "2"], [None, [[["count"], 2]], b"m" * 8]),
+        Reply(2, 0, "<div>x</div>", None, {"toast": ["hi"]}),
+        Reply(3, 9, None, None),
+    ],
+)
+def test_encode_reply_is_encode_of_a_reply(reply: Reply) -> None:
+    fast = encode_reply(reply.ref, reply.seq, reply.render, reply.patch, reply.effects)
+    assert fast == encode(reply)
 
 
 @pytest.mark.parametrize(

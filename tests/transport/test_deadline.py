@@ -89,10 +89,11 @@ class StuckSocket:
         self.sent: list[bytes] = []
         self.closed_with: tuple[int, str] | None = None
 
-    async def send_bytes(self, data: bytes) -> None:
+    async def _send(self, message: dict[str, Any]) -> None:  # the ASGI send the pump calls
         if self.stuck:
             await asyncio.Event().wait()
-        self.sent.append(data)
+        assert message["type"] == "websocket.send"
+        self.sent.append(message["bytes"])
 
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = (code, reason)

@@ -1,0 +1,104 @@
+"""Broadcast pushes to idle sessions, run one after another by one task instead of a task each.
+
+A broadcast reaches every subscribed session of the process at once. A session with nothing
+queued and no worker would start a task of its own to apply the change, render and push: one
+task creation and one event loop wake-up per connection, a measurable share of a fan-out to
+thousands of them (see docs/topics/performance.md). Instead such a session joins this loop's
+batch, and one task drains the sessions of the batch in turn.
+
+A session's drain usually finishes without waiting (its lock is free, the socket takes the
+frame). When it does wait (a CALL holds the lock, a socket is full), the batch's task carries on
+with that session alone, as its worker, and a new task takes the rest of the batch: one slow
+connection never holds up the others, and the session queues further changes for its worker,
+as before. Each session is drained by one
+coroutine at a time, in arrival order: per-connection order and the bounded queue are the
+session's, unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import types
+import weakref
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+__all__ = ["PushBatch", "push_batch"]
+
+logger = logging.getLogger("livepy.session")
+
+Drain = Callable[[], Coroutine[Any, Any, None]]
+Started = Callable[["asyncio.Task[Any]"], None]
+
+_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PushBatch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def push_batch() -> PushBatch:
+    """The running loop's batch (created on first use)."""
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = PushBatch(loop)
+    return batch
+
+
+class PushBatch:
+    """Drains queued sessions in turn; a drain that waits continues as a task of its own."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        # (drain, started): started receives the task that continues a drain that waited.
+        self._ready: deque[tuple[Drain, Started]] = deque()
+        self._task: asyncio.Task[Any] | None = None
+        self.inline = 0  # drains that finished without waiting (tests and profiling)
+
+    def add(self, drain: Drain, started: Started) -> None:
+        self._ready.append((drain, started))
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        ready = self._ready
+        while ready:
+            drain, started = ready.popleft()
+            coro = drain()
+            try:
+                waiting = coro.send(None)
+            except StopIteration:
+                self.inline += 1
+                continue
+            except Exception:  # one session's failure must not starve the others
+                logger.exception("event=push_failed")
+                continue
+            # This drain waits: this task becomes that session's worker (what the drain set
+            # up in its first step, such as a send's deadline, belongs to this task), and a
+            # new task takes the rest of the batch.
+            self._task = self._loop.create_task(self._run()) if ready else None
+            task = asyncio.current_task()
+            assert task is not None
+            started(task)
+            await _resume(coro, waiting)
+            return
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> Generator[Any, Any, None]:
+    """The rest of a coroutine that already yielded ``waiting``: what it waits on goes up to
+    the task, results and exceptions (a cancellation) go back down to it."""
+    while True:
+        try:
+            result = yield waiting
+        except BaseException as exc:
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting = coro.send(result)
+            except StopIteration:
+                return

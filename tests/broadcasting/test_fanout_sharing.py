@@ -1,0 +1,230 @@
+"""Fan-out sharing in process: shared snapshot patches, the packed MAC and the push batch.
+
+Sessions here are driven without a socket: each has a ``push`` that records its frames, and a
+"browser" per component applies the pushed patches to its state and checks that the snapshot
+it then holds verifies, as the JS runtime's copy must.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import msgpack
+
+from livepy import Component, Limits, LivePy, on
+from livepy.fanout import SharedRenders
+from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
+from livepy.protocol.snapshot import canonical
+from livepy.protocol.statepatch import apply_ops
+from livepy.pushbatch import push_batch
+from livepy.session import LiveSession
+
+_cids = itertools.count()
+
+
+class SharingTile(Component):
+    template_source = "<div><h3>{{ owner }}</h3><b>{{ value }}</b></div>"
+    owner: str = "everyone"
+    value: int = 0
+
+    @on("sharing", "Tick")
+    def tick(self, event: dict[str, Any]) -> None:
+        self.value = event["value"]
+
+
+class Browser:
+    """One page: its session's pushed frames and what it holds per component ref."""
+
+    def __init__(self, live: LivePy, owners: list[str], arrived: asyncio.Event) -> None:
+        self.live = live
+        self.arrived = arrived  # shared by the pages of a test: set on every pushed frame
+        self.session = LiveSession(live)
+        self.frames: list[bytes] = []
+        self.session.push = self.record
+        self.owners = owners
+        self.held: dict[int, list[Any]] = {}  # ref -> snapshot [name, cid, issued_at, state, mac]
+        self.values: dict[int, list[int]] = {}  # ref -> values pushed, in order
+
+    async def record(self, frame: bytes) -> None:
+        self.frames.append(frame)
+        self.arrived.set()
+
+    async def join(self) -> None:
+        items = []
+        for owner in self.owners:
+            cid = f"tile{next(_cids)}"
+            state = {"owner": owner, "value": 0}
+            wire = self.live.snapshots.sign(SharingTile.name, cid, state).to_wire()
+            items.append((cid, wire))
+        out = await self.session.receive(encode(Join(tuple(JoinItem(*item) for item in items))))
+        for frame in out:
+            joined = decode_server_frame(frame)
+            assert isinstance(joined, Joined), joined
+            self.held[joined.ref] = next(wire for cid, wire in items if cid == joined.cid)
+            self.values[joined.ref] = []
+
+    def apply(self) -> list[Reply]:
+        """Apply the pushed frames as a browser does; every snapshot must still verify."""
+        replies = []
+        for frame in self.frames:
+            reply = decode_server_frame(frame)
+            assert isinstance(reply, Reply), reply
+            name, cid, issued_at, state, _ = self.held[reply.ref]
+            assert reply.patch is not None
+            new_issued, ops, mac = reply.patch
+            state = apply_ops(state, ops)
+            self.held[reply.ref] = [name, cid, new_issued or issued_at, state, mac]
+            self.live.snapshots.verify(self.held[reply.ref], cid=cid)
+            self.values[reply.ref].append(state["value"])
+            replies.append(reply)
+        self.frames.clear()
+        return replies
+
+
+async def open_pages(live: LivePy, pages: list[list[str]]) -> list[Browser]:
+    arrived = asyncio.Event()
+    browsers = [Browser(live, owners, arrived) for owners in pages]
+    for browser in browsers:
+        await browser.join()
+    return browsers
+
+
+async def until_pushed(browsers: list[Browser], count: int) -> None:
+    async with asyncio.timeout(5):
+        while sum(len(b.frames) for b in browsers) < count:
+            browsers[0].arrived.clear()
+            await browsers[0].arrived.wait()
+
+
+def test_mac_packed_is_the_mac() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    snapshots = live.snapshots
+    states: list[dict[str, Any]] = [
+        {},
+        {"b": 1, "a": 2.0},
+        {"z": {"y": [1, 2.5, {"k": None}], "x": "text"}, "n": True, "s": "é" * 40},
+        {"big": 2**40, "neg": -3, "raw": b"\x00\x01"},
+    ]
+    for state in states:
+        packed = msgpack.packb(canonical(state), use_bin_type=True)
+        for cid, issued_at in (("abc", 0), ("x" * 40, 1_800_000_000)):
+            expected = snapshots.mac("some.Name", cid, issued_at, state)
+            assert snapshots.mac_packed("some.Name", cid, issued_at, packed) == expected
+
+
+async def test_same_state_shares_the_ops_and_every_snapshot_is_its_own() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    browsers = await open_pages(live, [["everyone"] * 3 for _ in range(10)])
+    renders = live.broadcaster.renders
+    for value in (1, 2):
+        await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(browsers, 30)
+        replies = [reply for browser in browsers for reply in browser.apply()]
+        assert len(replies) == 30
+        assert all(reply.patch is not None for reply in replies)
+        macs = {bytes(reply.patch[2]) for reply in replies}  # type: ignore[index]
+        assert len(macs) == 30  # each covers its own component id
+    assert renders.patches_shared >= 29  # the second push: the ops were diffed once
+    held = [state for browser in browsers for state in browser.session.components.values()]
+    assert all(live_.state is held[0].state for live_ in held)  # one state object, interned
+    assert all(values == [1, 2] for browser in browsers for values in browser.values.values())
+
+
+async def test_per_user_states_are_never_shared() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    browsers = await open_pages(live, [[f"user{n}", "everyone"] for n in range(4)])
+    for value in (5, 6):
+        await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(browsers, 8)
+        for browser in browsers:
+            browser.apply()
+    own = [browser.session.components[1].state for browser in browsers]
+    assert [state["owner"] for state in own] == [f"user{n}" for n in range(4)]
+    assert len({id(state) for state in own}) == 4
+    everyone = [browser.session.components[2].state for browser in browsers]
+    assert all(state is everyone[0] for state in everyone)
+    for browser in browsers:  # and each browser holds its own owner, signed
+        state = browser.held[1][3]
+        assert (state["owner"], state["value"]) == (f"user{browsers.index(browser)}", 6)
+
+
+def test_interned_states_keep_wire_types_apart() -> None:
+    shared = SharedRenders(max_entries=4)
+    old: dict[str, Any] = {"a": 0}
+    one = shared.state_patch(old, {"a": 1})
+    true = shared.state_patch(old, {"a": True})
+    real = shared.state_patch(old, {"a": 1.0})
+    assert one and true and real
+    assert len({id(one[0]), id(true[0]), id(real[0])}) == 3
+    assert shared.state_patch(old, {"a": (1, 2)}) is None  # not plain msgpack data
+    assert shared.state_patch(old, {"a": "x" * 20000}) is None  # too large to keep
+    again = shared.state_patch(old, {"a": 1})
+    assert again and again[0] is one[0]
+    for n in range(10):  # bounded
+        shared.state_patch(old, {"a": n + 100})
+    assert len(shared._states) == 4 and len(shared._interned) == 4
+
+
+async def test_idle_sessions_are_drained_without_a_task_each() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    browsers = await open_pages(live, [["everyone"] for _ in range(20)])
+    batch = push_batch()
+    before = batch.inline
+    await live.broadcast("sharing", "Tick", {"value": 1})
+    await until_pushed(browsers, 20)
+    assert batch.inline - before == 20
+    assert all(browser.session._worker is None for browser in browsers)
+
+
+async def test_a_busy_session_keeps_its_order_and_holds_up_nobody() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    busy, *others = await open_pages(live, [["everyone"] for _ in range(5)])
+    async with busy.session._lock:  # an action in progress on the busy page
+        for value in (1, 2, 3):
+            await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(others, 12)  # the others got all three meanwhile
+        assert busy.frames == []
+    await until_pushed([busy], 3)
+    busy.apply()
+    assert busy.values[1] == [1, 2, 3]
+    for browser in others:
+        browser.apply()
+        assert browser.values[1] == [1, 2, 3]
+
+
+async def test_a_stuck_send_holds_up_nobody_and_close_stops_it() -> None:
+    live = LivePy(templates=[], secret_key="k")
+    stuck, *others = await open_pages(live, [["everyone"] for _ in range(4)])
+    never = asyncio.Event()
+
+    async def blocked(frame: bytes) -> None:
+        await never.wait()  # a socket that stopped reading
+
+    stuck.session.push = blocked
+    await live.broadcast("sharing", "Tick", {"value": 1})
+    await live.broadcast("sharing", "Tick", {"value": 2})
+    await until_pushed(others, 6)
+    worker = stuck.session._worker
+    assert worker is not None and not worker.done()
+    await stuck.session.close()
+    assert worker.cancelled()
+
+
+async def test_overflow_still_closes_a_slow_consumer() -> None:
+    pending = 2
+    live = LivePy(templates=[], secret_key="k", limits=Limits(max_pending_pushes=pending))
+    (page,) = await open_pages(live, [["everyone"]])
+    closed = asyncio.Event()
+
+    async def overflowed() -> None:
+        closed.set()
+
+    page.session.on_overflow = overflowed
+    async with page.session._lock:  # the session cannot drain while an action runs
+        for value in range(pending + 2):
+            await live.broadcast("sharing", "Tick", {"value": value})
+        async with asyncio.timeout(5):
+            await closed.wait()
+        assert page.session._overflowed
