@@ -64,7 +64,8 @@ _SHAREABLE: weakref.WeakKeyDictionary[type[Component], bool] = weakref.WeakKeyDi
 
 
 def render_key(instance: Component) -> bytes | None:
-    """A digest of everything this instance's render reads, or None when that is unknowable.
+    """A key for everything this instance's render reads (the packed values, or their digest
+    when large), or None when that is unknowable.
 
     That is its state (without the broadcast offsets) and every other attribute it holds, as
     long as those are plain data (feature flags, an error bag's messages): an attribute that is
@@ -74,16 +75,16 @@ def render_key(instance: Component) -> bytes | None:
     if instance.children or not _class_shareable(cls):
         return None
     fields = cls.__state_fields__
+    attributes = vars(instance)
     extras = {}
-    for name, value in vars(instance).items():
-        if name in fields or name in _BOOKKEEPING:
-            continue
+    for name in attributes.keys() - fields.keys() - _BOOKKEEPING:  # set operations: C speed
+        value = attributes[name]
         messages = getattr(value, "messages", None)  # the validation error bag
         extras[name] = messages if isinstance(messages, dict) else value
     try:  # the raw values, when msgpack takes them as they are (fast: most states are plain)
         values = [getattr(instance, name, None) for name in fields]
         extra_values = [[name, extras[name]] for name in sorted(extras)]
-        packed = msgpack.packb([values, extra_values], use_bin_type=True, strict_types=True)
+        packed: bytes = msgpack.packb([values, extra_values], use_bin_type=True, strict_types=True)
     except (TypeError, ValueError, OverflowError):
         state = instance.dump_state()  # enums, dataclasses...: their wire form
         state.pop(_OFFSETS_KEY, None)

@@ -61,6 +61,16 @@ class PushBatch:
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run())
 
+    async def settle(self) -> None:
+        """Wait until every drain queued so far has run, including those that had to wait
+        (livepy.testing: a pushed frame is there to look at once this returns)."""
+        while (task := self._task) is not None and not task.done():
+            await task
+
+    def _hand_on(self) -> None:
+        """This task stops draining the batch: a new one takes the sessions still waiting."""
+        self._task = self._loop.create_task(self._run()) if self._ready else None
+
     async def _run(self) -> None:
         ready = self._ready
         while ready:
@@ -74,10 +84,13 @@ class PushBatch:
             except Exception:  # one session's failure must not starve the others
                 logger.exception("event=push_failed")
                 continue
+            except BaseException:  # a CancelledError raised inside: the rest still run
+                self._hand_on()
+                raise
             # This drain waits: this task becomes that session's worker (what the drain set
             # up in its first step, such as a send's deadline, belongs to this task), and a
             # new task takes the rest of the batch.
-            self._task = self._loop.create_task(self._run()) if ready else None
+            self._hand_on()
             task = asyncio.current_task()
             assert task is not None
             started(task)

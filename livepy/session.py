@@ -474,14 +474,16 @@ class LiveSession:
                 frames = [error if error is not None else self._pushed(live)]
                 pending: list[PendingBroadcast] = []
                 if error is None:
-                    frames += await self._propagate(live)
+                    if is_bound(live.instance):  # no coroutine per push for the rest
+                        frames += await self._propagate(live)
                     refusals = await self.listeners.sync(ref, live.instance)
                     frames += [self._error(refusal) for refusal in refusals]
                     pending, live.instance.pending_broadcasts = live.instance.pending_broadcasts, []
             for frame in frames:
                 if self.push is not None and frame is not None:
                     await self.push(frame)
-            await self._publish(pending)
+            if pending:
+                await self._publish(pending)
 
     def _pushed(self, live: Live) -> bytes | None:
         live.pushed_at = self._loop_time()

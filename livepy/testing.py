@@ -33,6 +33,7 @@ from livepy.protocol.frames import (
 from livepy.protocol.htmldiff import apply_diff
 from livepy.protocol.snapshot import b64decode
 from livepy.protocol.statepatch import apply_ops
+from livepy.pushbatch import push_batch
 from livepy.session import LiveSession
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ class ComponentTest:
         if not self._joined:
             await self._join()
         await self.session.listeners.deliver(Event(channel, event, data, None, "", "0"))
+        await push_batch().settle()  # the push is drained by this loop's batch (pushbatch)
         worker = self.session._worker
         if worker is not None:
             await worker

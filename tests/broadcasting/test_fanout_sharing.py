@@ -228,3 +228,31 @@ async def test_overflow_still_closes_a_slow_consumer() -> None:
         async with asyncio.timeout(5):
             await closed.wait()
         assert page.session._overflowed
+
+
+async def test_a_drain_that_dies_hands_the_rest_of_the_batch_on() -> None:
+    batch = push_batch()
+    ran: list[str] = []
+
+    async def dies() -> None:
+        ran.append("dies")
+        raise asyncio.CancelledError  # escapes every handler but the batch's
+
+    async def fails() -> None:
+        ran.append("fails")
+        raise RuntimeError("a bug in one session")
+
+    async def works() -> None:
+        ran.append("works")
+
+    done = asyncio.Event()
+
+    async def last() -> None:
+        ran.append("last")
+        done.set()
+
+    for drain in (dies, works, fails, last):
+        batch.add(drain, lambda task: None)
+    async with asyncio.timeout(5):
+        await done.wait()
+    assert ran == ["dies", "works", "fails", "last"]
