@@ -26,7 +26,15 @@ from typing import (
 )
 
 from livepy import features, registry
-from livepy.convert import ConversionError, check_supported, convert, dump, unwrap
+from livepy.convert import (
+    INT_MAX,
+    INT_MIN,
+    ConversionError,
+    check_supported,
+    convert,
+    dump,
+    unwrap,
+)
 from livepy.exceptions import ComponentDefinitionError
 from livepy.features.lifecycle import HOOK_METHODS
 
@@ -300,15 +308,24 @@ class Component:
     def dump_state(self) -> dict[str, Any]:
         """The state as plain wire data. Raises TypeError naming a bad attribute."""
         state = {}
-        for state_field in self.__state_fields__.values():
-            where = f"{type(self).__name__}.{state_field.name}"
+        for name, state_field in self.__state_fields__.items():
             try:
-                value = getattr(self, state_field.name)
+                value = getattr(self, name)
             except AttributeError:
                 raise TypeError(
-                    f"{where} has no value: give it a default or set it in mount()"
+                    f"{type(self).__name__}.{name} has no value: give it a default or set it in "
+                    "mount()"
                 ) from None
-            state[state_field.name] = dump(value, state_field.annotation, where)
+            kind = type(value)  # plain scalars are their own wire form: no label, no call
+            if (
+                kind is str
+                or kind is float
+                or kind is bool
+                or (kind is int and INT_MIN <= value <= INT_MAX)
+            ):
+                state[name] = value
+                continue
+            state[name] = dump(value, state_field.annotation, f"{type(self).__name__}.{name}")
         if self.children:
             state[CHILDREN_KEY] = {key: list(child) for key, child in self.children.items()}
         if self.offsets:

@@ -60,6 +60,9 @@ _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the ca
 _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
 _MAX_RAW_KEY = 256  # render keys up to this size are the packed values themselves
+# A shareable class's (state field names, attribute names outside the render key), kept on the
+# class itself: a plain attribute read, where a weak dictionary makes a weak reference per lookup
+_LAYOUT = "_livepy_render_layout"
 _SHAREABLE: weakref.WeakKeyDictionary[type[Component], bool] = weakref.WeakKeyDictionary()
 
 
@@ -72,24 +75,27 @@ def render_key(instance: Component) -> bytes | None:
     not plain data may render differently for each instance, so the instance is not shared.
     """
     cls = type(instance)
-    if instance.children or not _class_shareable(cls):
-        return None
-    fields = cls.__state_fields__
+    layout = None if instance.children else cls.__dict__.get(_LAYOUT)
+    if layout is None:
+        if instance.children or not _class_shareable(cls):
+            return None
+        layout = (tuple(cls.__state_fields__), frozenset(cls.__state_fields__) | _BOOKKEEPING)
+        setattr(cls, _LAYOUT, layout)  # its own, in its __dict__: subclasses get theirs
+    names, ignored = layout
     attributes = vars(instance)
-    extras = {}
-    for name in attributes.keys() - fields.keys() - _BOOKKEEPING:  # set operations: C speed
+    extra_values = []
+    for name in sorted(attributes.keys() - ignored):  # a set operation: C speed
         value = attributes[name]
         messages = getattr(value, "messages", None)  # the validation error bag
-        extras[name] = messages if isinstance(messages, dict) else value
+        extra_values.append([name, messages if isinstance(messages, dict) else value])
     try:  # the raw values, when msgpack takes them as they are (fast: most states are plain)
-        values = [getattr(instance, name, None) for name in fields]
-        extra_values = [[name, extras[name]] for name in sorted(extras)]
+        values = [getattr(instance, name, None) for name in names]
         packed: bytes = msgpack.packb([values, extra_values], use_bin_type=True, strict_types=True)
     except (TypeError, ValueError, OverflowError):
         state = instance.dump_state()  # enums, dataclasses...: their wire form
         state.pop(_OFFSETS_KEY, None)
         try:
-            packed = msgpack.packb([state, sorted(extras.items())], use_bin_type=True)
+            packed = msgpack.packb([state, extra_values], use_bin_type=True)
         except (TypeError, ValueError, OverflowError):
             return None
     if len(packed) <= _MAX_RAW_KEY:  # small: the bytes are the key, no digest to compute

@@ -140,6 +140,8 @@ class ChannelListeners:
             if (name := _fill(template, instance, self.user_id)) is not None
         }
         current = self._by_ref.get(ref, set())
+        if wanted == current and not self._refused.get(ref):
+            return []  # the usual push: the same channels, no sets to build and compare
         refused = self._refused.setdefault(ref, set())
         refused &= wanted
         refusals = []
