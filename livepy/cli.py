@@ -88,6 +88,7 @@ def serve_app(args: argparse.Namespace) -> int:
         f"({args.workers} worker{'s' if args.workers > 1 else ''})",
         flush=True,
     )
+    sys.path.insert(0, os.getcwd())  # import myapp:app from here, as the uvicorn CLI does
     uvicorn.run(
         args.app,
         host=args.host,

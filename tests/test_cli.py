@@ -102,3 +102,42 @@ def livepy_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "livepy.cli", *args],
         cwd=cwd, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
+
+
+async def test_serve_imports_the_app_from_the_current_folder(tmp_path: Path) -> None:
+    # The console script (unlike `python -m`) does not put the current folder on sys.path.
+    (tmp_path / "scratchapp.py").write_text(
+        "from starlette.applications import Starlette\nfrom livepy import LivePy\n"
+        "live = LivePy(secret_key='k')\napp = Starlette()\nlive.install(app)\n"
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LIVEPY_")}
+    environ.pop("PYTHONPATH", None)
+    environ.update(
+        LIVEPY_PUSHER_APP_ID="1", LIVEPY_PUSHER_APP_KEY="key", LIVEPY_PUSHER_APP_SECRET="s"
+    )
+    script = str(Path(sys.executable).parent / "livepy")
+    process = await asyncio.create_subprocess_exec(
+        script, "serve", "scratchapp:app", "--port", str(port),
+        cwd=tmp_path, env=environ,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(600):
+                if process.returncode is not None:
+                    pytest.fail(f"livepy serve exited with {process.returncode}")
+                try:
+                    up = await http.get(f"http://127.0.0.1:{port}/up")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)  # polling until the server listens
+            else:
+                pytest.fail("livepy serve never listened")
+        assert up.json() == {"health": "OK"}
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=20)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLIENT_EVENT_PREFIX",
     "MAX_PAGE_CHANNELS",
+    "MAX_PAGE_REFUSALS",
     "STATUS_ERROR",
     "STATUS_SUBSCRIBED",
     "PageChannels",
@@ -48,6 +49,9 @@ CLIENT_EVENT_PREFIX = "client-"
 STATUS_SUBSCRIBED = "livepy:subscribed"
 STATUS_ERROR = "livepy:error"
 MAX_PAGE_CHANNELS = 100  # JS subscriptions per connection
+# Refused SUBSCRIBEs per connection before the server stops asking the channel rules: each
+# refusal is remembered by the connection's authorization cache and may cost the app a lookup.
+MAX_PAGE_REFUSALS = 100
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_\-=@,.;:]{1,120}$")
 # Presence events are internal to the hub ("$presence"); they never go to the page.
 _INTERNAL_PREFIX = "$"
@@ -64,6 +68,7 @@ class PageChannels:
         self.hub = session.live.broadcaster.hub
         self.rate = float(session.live.limits.max_whispers_per_second)
         self.subscribed: set[str] = set()
+        self.refusals = 0
         self._allowance = self.rate
         self._allowance_at = time.monotonic()
         self._outbox: asyncio.Queue[bytes] | None = None
@@ -95,7 +100,15 @@ class PageChannels:
                 c.ERR_CHANNEL_FORBIDDEN,
                 f"this page already listens on {MAX_PAGE_CHANNELS} channels (the limit)",
             )
+        if self.refusals >= MAX_PAGE_REFUSALS:
+            return _status(
+                channel,
+                c.ERR_CHANNEL_FORBIDDEN,
+                f"{MAX_PAGE_REFUSALS} subscriptions of this page were refused (the limit): "
+                "no more are checked on this connection",
+            )
         if not await self.listeners.authorize(channel):
+            self.refusals += 1
             return _status(
                 channel, c.ERR_CHANNEL_FORBIDDEN, f"not allowed to listen on {channel!r}"
             )

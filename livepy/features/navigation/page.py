@@ -154,7 +154,12 @@ async def _follow(
         location = (response_headers.get(b"location") or [b""])[0].decode("latin-1")
         if 300 <= status < 400 and location:
             target = urlsplit(urljoin(f"http://{host}{path}", location))
-            if target.netloc != host or target.scheme not in ("http", "https"):
+            if target.scheme not in ("http", "https"):
+                # javascript:, data: ... are inert in a real redirect but would run if the
+                # runtime assigned them to location: the browser loads the path itself.
+                logger.warning("event=navigate_redirect_refused path=%s", path)
+                return FULL_LOAD, path, None
+            if target.netloc != host:
                 return FULL_LOAD, location, None  # another site: the browser goes there
             path = target.path + (f"?{target.query}" if target.query else "")
             continue

@@ -215,7 +215,16 @@ async def _put(live: LivePy, request: Request) -> Response:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             raise Refused(409, "upload_token_used", "this upload URL was used already") from None
-        if store.meta_path(upload_id).exists():
+        # The data file appears before the .part goes away, so a second PUT racing the end of
+        # the first sees it even while the record is still being written.
+        if any(
+            path.exists()
+            for path in (
+                store.used_path(upload_id),
+                store.data_path(upload_id),
+                store.meta_path(upload_id),
+            )
+        ):
             os.close(fd)
             part.unlink()
             raise Refused(409, "upload_token_used", "this upload URL was used already")
@@ -247,6 +256,7 @@ async def _put(live: LivePy, request: Request) -> Response:
         "owner": [ticket.cid, ticket.field],
         "created": time.time(),
     }
+    store.used_path(upload_id).touch()  # before the .part goes: a second PUT sees one of them
     os.replace(part, store.data_path(upload_id))
     store.write_meta(upload_id, meta)
     store.cleanup()

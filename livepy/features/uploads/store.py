@@ -31,6 +31,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from livepy.exceptions import ConfigurationError
 from livepy.features.uploads.sniff import SNIFF_BYTES, sniff
 
 __all__ = [
@@ -106,6 +107,29 @@ def safe_name(name: str) -> str:
     return name[:MAX_NAME_CHARS] or "file"
 
 
+def _check_private(directory: Path, *, default: bool) -> None:
+    """Refuse a directory other users could read or plant files in.
+
+    The default lives in the shared temp directory, where another local user may have made
+    ``livepy-uploads`` first: it must be ours, and is narrowed to 0o700. A configured
+    directory must be ours and not writable by others."""
+    if os.name != "posix":
+        return
+    info = directory.stat()
+    if info.st_uid != os.getuid():
+        raise ConfigurationError(
+            f"the upload directory {str(directory)!r} belongs to another user (uid "
+            f"{info.st_uid}): choose one of this process's own (UploadSettings(directory=...))"
+        )
+    if default and info.st_mode & 0o077:
+        directory.chmod(0o700)
+    elif info.st_mode & 0o002:
+        raise ConfigurationError(
+            f"the upload directory {str(directory)!r} is writable by every user: "
+            "make it private (chmod 700)"
+        )
+
+
 def find_store(upload_id: str) -> UploadStore | None:
     """The store an id belongs to, in this process, or None."""
     return _STORES.get(upload_id.partition(".")[0])
@@ -121,6 +145,7 @@ class UploadStore:
             directory = Path(tempfile.gettempdir()) / "livepy-uploads"
         self.directory = Path(directory).resolve()
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _check_private(self.directory, default=self.settings.directory is None)
         secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
         digest = hmac.new(secret, b"livepy-upload-store:" + bytes(self.directory), hashlib.sha256)
         self.key = digest.hexdigest()[:8]
@@ -149,6 +174,13 @@ class UploadStore:
 
     def part_path(self, upload_id: str) -> Path:
         return self.data_path(upload_id).with_suffix(".part")
+
+    def used_path(self, upload_id: str) -> Path:
+        """The mark of an upload URL that delivered its file. It outlives ``remove()`` (until
+        the cleanup, long after the URL expired), so a stored file's URL stays used."""
+        self.data_path(upload_id)  # checks the id
+        key, _, random_part = upload_id.partition(".")
+        return self.directory / f"{key}.used.{random_part}"
 
     def meta(self, upload_id: str) -> dict[str, Any] | None:
         """What the server recorded about an upload, or None when it is gone."""
