@@ -62,6 +62,9 @@ class Limits:
     the connection is closed with 4008 (slow consumer) and recovers by reconnecting.
     ``max_whispers_per_second`` bounds a page's whispers; over it each whisper is refused
     with ``whisper_rate_limited`` (the connection stays open).
+    ``max_whisper_bytes`` bounds one whisper's data (as JSON, the form pusher-js clients
+    receive; Pusher's own limit is 10 KB); above it the whisper is refused with
+    ``whisper_refused`` (the connection stays open).
     """
 
     max_frame_bytes: int = c.DEFAULT_MAX_FRAME_BYTES
@@ -72,6 +75,7 @@ class Limits:
     max_http_body_bytes: int = 4 * c.DEFAULT_MAX_FRAME_BYTES
     max_pending_pushes: int = 1000
     max_whispers_per_second: float = c.DEFAULT_MAX_WHISPERS_PER_SECOND
+    max_whisper_bytes: int = 10240
 
 
 class LivePy:

@@ -13,17 +13,21 @@ livepy components (``@on(channel, "client-typing")``), livepy pages and pusher-j
 every process. It is refused on public channels and on channels this connection is not
 authorized for and listening on; it is never echoed to the sending connection; and each
 connection may whisper at most ``Limits.max_whispers_per_second`` times per second (a token
-bucket). A refusal is a ``livepy:error`` event on the channel, never a disconnect.
+bucket), each carrying at most ``Limits.max_whisper_bytes`` of data. A refusal is a
+``livepy:error`` event on the channel, never a disconnect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import msgpack
 
 from livepy.broker import BrokerError
 from livepy.broker.hub import Event
@@ -67,6 +71,7 @@ class PageChannels:
         self.listeners = session.listeners
         self.hub = session.live.broadcaster.hub
         self.rate = float(session.live.limits.max_whispers_per_second)
+        self.max_whisper_bytes = session.live.limits.max_whisper_bytes
         self.subscribed: set[str] = set()
         self.refusals = 0
         self._allowance = self.rate
@@ -163,6 +168,14 @@ class PageChannels:
                 c.ERR_WHISPER_REFUSED,
                 "a whisper's event name is 1 to 120 of A-Z a-z 0-9 _ - = @ , . ; :",
             )
+        size = _payload_bytes(frame.data)
+        if size is None or size > self.max_whisper_bytes:
+            return _status(
+                channel,
+                c.ERR_WHISPER_REFUSED,
+                f"a whisper's data is at most {self.max_whisper_bytes} bytes as JSON "
+                f"(Limits.max_whisper_bytes); this one has {size or 'more'}",
+            )
         if not self._take():
             return _status(
                 channel,
@@ -229,3 +242,17 @@ class PageChannels:
 
 def _status(channel: str, code: str, message: str) -> bytes:
     return encode(ChannelEvent(channel, STATUS_ERROR, {"code": code, "message": message}))
+
+
+def _payload_bytes(data: Any) -> int | None:
+    """A whisper's size as pusher-js clients receive it: compact UTF-8 JSON. Data JSON cannot
+    hold (bytes from a msgpack page) is measured as msgpack, which only livepy pages receive;
+    None when neither can encode it (nested too deep), which is refused like an oversize."""
+    try:
+        return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:
+        return len(msgpack.packb(data))
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        return None

@@ -188,6 +188,23 @@ async def test_whispers_over_the_rate_are_refused_without_a_disconnect(
     assert (await bob.event("presence-room.1")).data["data"]["n"] == 99
 
 
+async def test_whispers_over_the_size_limit_are_refused_without_a_disconnect(
+    serve: ServeFactory, open_page: Open
+) -> None:
+    server = await serve(make_app()[0])
+    ada, bob = await open_page(server, "ada"), await open_page(server, "bob")
+    await bob.subscribe("presence-room.1")
+    await ada.subscribe("presence-room.1")
+    # 11 KB fits a 64 KiB frame but not pusher-js's 10 KB: refused, on the channel
+    await ada.ws.send(encode(Whisper("presence-room.1", "typing", {"n": 1, "pad": "x" * 11000})))
+    refused = await ada.event("presence-room.1")
+    assert refused.event == "livepy:error" and refused.data["code"] == c.ERR_WHISPER_REFUSED
+    assert "10240 bytes" in refused.data["message"]
+    assert not [f for f in await bob.quiet() if isinstance(f, ChannelEvent)]
+    await ada.ws.send(encode(Whisper("presence-room.1", "typing", {"n": 2, "pad": "x" * 9000})))
+    assert (await bob.event("presence-room.1")).data["data"]["n"] == 2  # still connected
+
+
 async def test_whisper_reaches_pusher_js_clients(serve: ServeFactory, open_page: Open) -> None:
     server = await serve(make_app()[0])
     ada = await open_page(server, "ada")

@@ -61,6 +61,7 @@ MESSAGES = {
     "upload_too_many": "Too many files for the {field} (at most {max_files}).",
     "upload_aborted": "The {field} upload was interrupted; please try again.",
     "upload_busy": "Too many uploads at once; please wait for one to finish.",
+    "upload_storage_full": "The server has no room for the {field} now; please try again later.",
     "upload_refused": "The {field} upload was refused.",
     "upload_expired": "The {field} upload has expired; please choose the file again.",
 }

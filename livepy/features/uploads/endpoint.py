@@ -82,6 +82,24 @@ def _check_browser(live: LivePy, request: Request) -> None:
         raise Refused(403, "origin_refused", "origin not allowed")
 
 
+def _check_room(store: UploadStore, incoming: int) -> None:
+    """Refuse an upload the directory has no room for (``UploadSettings.max_total_bytes``).
+
+    Uploads arriving at the same time each see the others' bytes only as far as they got, so
+    the directory may exceed the limit by at most the uploads in flight."""
+    limit = store.settings.max_total_bytes
+    if limit is None:
+        return
+    stored = store.stored_bytes()
+    if stored + incoming > limit:
+        raise Refused(
+            507,
+            "upload_storage_full",
+            f"the upload storage is full ({human_size(stored)} of {human_size(limit)}, "
+            "UploadSettings.max_total_bytes); try again later",
+        )
+
+
 def _base(live: LivePy, request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/") + live.path
 
@@ -146,6 +164,7 @@ async def _start(live: LivePy, request: Request) -> Response:
                 f"{safe_name(name)} is {human_size(size)}; the limit is {human_size(max_bytes)}",
             )
     store.cleanup()
+    _check_room(store, sum(size for _name, size in declared))
     base = _base(live, request)
     uploads = []
     for name, _size in declared:
@@ -208,6 +227,7 @@ async def _put(live: LivePy, request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise Refused(413, "upload_too_large", f"the file exceeds {human_size(max_bytes)}")
+    _check_room(store, int(declared) if declared.isdigit() else max_bytes)
     ip = request.client.host if request.client is not None else "?"
     with _slot(store, ip):
         part = store.part_path(upload_id)

@@ -28,6 +28,7 @@ FAILURE_CODES = frozenset(
         "upload_too_many",
         "upload_aborted",
         "upload_busy",
+        "upload_storage_full",
         "upload_refused",
     }
 )

@@ -60,7 +60,11 @@ class UploadSettings:
     while it streams in. ``max_files``: files per upload (one ``lp-model`` change).
     ``max_concurrent``: uploads in flight per client address. ``max_age``: seconds a
     temporary file is kept. ``token_max_age``: seconds an upload URL stays valid.
-    ``preview_max_age``: seconds a preview URL stays valid.
+    ``preview_max_age``: seconds a preview URL stays valid. ``max_total_bytes``: the bytes
+    the upload directory may hold in all (None: no limit); beyond it uploads are refused
+    with 507 ``upload_storage_full`` until the cleanup or ``save_to`` frees room.
+    ``max_age`` must be at least ``token_max_age``: the cleanup removes the single-use mark
+    of an upload URL after ``max_age``, which must not happen while the URL is still valid.
     """
 
     directory: str | os.PathLike[str] | None = None
@@ -71,6 +75,7 @@ class UploadSettings:
     cleanup_interval: float = 60.0
     token_max_age: int = 300
     preview_max_age: int = 1800
+    max_total_bytes: int | None = 1024 * 1024 * 1024
 
     def __post_init__(self) -> None:
         for name in ("max_bytes", "max_files", "max_concurrent", "token_max_age"):
@@ -78,6 +83,17 @@ class UploadSettings:
                 raise ValueError(f"UploadSettings.{name} must be at least 1")
         if self.max_age <= 0 or self.preview_max_age <= 0 or self.cleanup_interval < 0:
             raise ValueError("UploadSettings ages and intervals must be positive")
+        if self.max_age < self.token_max_age:
+            raise ValueError(
+                f"UploadSettings.max_age ({self.max_age:g} s) must be at least token_max_age "
+                f"({self.token_max_age} s): the cleanup would forget that an upload URL was "
+                "used while the URL is still valid, so it could deliver a second file"
+            )
+        if self.max_total_bytes is not None and self.max_total_bytes < self.max_bytes:
+            raise ValueError(
+                f"UploadSettings.max_total_bytes ({self.max_total_bytes}) must be at least "
+                f"max_bytes ({self.max_bytes}), or None for no limit"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +247,18 @@ class UploadStore:
             except FileNotFoundError:
                 continue  # another process cleaned it up first
         return removed
+
+    def stored_bytes(self) -> int:
+        """The bytes the upload directory holds now (every file in it, finished or arriving)."""
+        total = 0
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    continue  # removed while we looked
+        return total
 
     # -- tokens ------------------------------------------------------------------------
 
