@@ -10,9 +10,13 @@ channel the process listens on.
 Figures are per process: with several workers, the page shows the worker that served its
 socket. A sampler task reads them every ``MONITOR_INTERVAL`` seconds while a monitor page is
 open and hands them to the panels of this process only (``hub.deliver_locally``: no broker,
-no history). The panels listen on ``private-livepy-monitor.<token>``, where the token is
-derived from the secret key: the rule that guards it admits exactly that token, which only a
-page the callback allowed has seen.
+no history). Each panel listens on ``private-livepy-monitor.<token>``, where the token is issued
+when ``monitor_auth`` allows a page: it is signed with the secret key over the page's user id
+(``live.resolve_user``) and the time of issue. The channel rule admits a token only for that
+same user and only for ``token_ttl`` seconds after the page was rendered, and the sampler stops
+feeding channels whose token has expired, so a token seen once is not a lasting pass: when
+``monitor_auth`` turns a user away, reloading is refused and the open page goes quiet within
+``token_ttl``.
 """
 
 from __future__ import annotations
@@ -32,16 +36,20 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from livepy.component import Component, on
+from livepy.listeners import user_id_of
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
 
-__all__ = ["MONITOR_INTERVAL", "Monitor", "MonitorAuth", "MonitorPanel"]
+__all__ = ["MONITOR_INTERVAL", "MONITOR_TOKEN_TTL", "Monitor", "MonitorAuth", "MonitorPanel"]
 
 MonitorAuth = Callable[[Request], bool | Awaitable[bool]]
 MONITOR_INTERVAL = 1.0
 SAMPLE_EVENT = "Sample"
 MAX_CHANNELS_SHOWN = 200
+MONITOR_TOKEN_TTL = 3600.0  # seconds a page's token may subscribe and be fed
+CHANNEL_PREFIX = "private-livepy-monitor."
+CLOCK_SKEW = 60  # seconds a token may seem to come from the future (several workers)
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>livepy monitor</title>
@@ -113,18 +121,59 @@ class Monitor:
         self.path = "/" + path.strip("/")
         self.auth = auth
         secret = live.secret_key if isinstance(live.secret_key, bytes) else live.secret_key.encode()
-        self.token = hmac.new(secret, b"livepy-monitor", hashlib.sha256).hexdigest()[:24]
-        self.channel = f"private-livepy-monitor.{self.token}"
+        self._secret = secret
         self.interval = MONITOR_INTERVAL
+        self.token_ttl = MONITOR_TOKEN_TTL
         self._sampler: asyncio.Task[None] | None = None
         self._broadcasts = 0
         self._frames_seen: dict[int, int] = {}
         live.broadcaster.hub.observers.append(self._count_broadcast)
 
         def may_watch(user: Any, token: str) -> bool:
-            return hmac.compare_digest(token, self.token)
+            return self.token_valid(user, token)
 
         live.broadcaster.authorizer.register("livepy-monitor.{token}", may_watch)
+
+    def _signature(self, user: Any, issued: int) -> str:
+        message = f"livepy-monitor|{user_id_of(user) or ''}|{issued}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def issue_token(self, user: Any, now: float | None = None) -> str:
+        """A token for ``user``'s monitor page: ``<issued, hex>-<signature>``."""
+        issued = int(time.time() if now is None else now)
+        return f"{issued:x}-{self._signature(user, issued)}"
+
+    def _issued_at(self, token: str) -> int | None:
+        issued_hex, _, signature = token.partition("-")
+        if not signature or not 0 < len(issued_hex) <= 16:
+            return None
+        try:
+            return int(issued_hex, 16)
+        except ValueError:
+            return None
+
+    def _fresh(self, issued: int, now: float | None) -> bool:
+        now = time.time() if now is None else now
+        return now - self.token_ttl <= issued <= now + CLOCK_SKEW
+
+    def token_valid(self, user: Any, token: str, now: float | None = None) -> bool:
+        """Was ``token`` issued to ``user`` (by this secret key) less than ``token_ttl`` ago?"""
+        issued = self._issued_at(token)
+        if issued is None or not self._fresh(issued, now):
+            return False
+        return hmac.compare_digest(token.partition("-")[2], self._signature(user, issued))
+
+    def _live_channels(self, now: float) -> list[str]:
+        """The monitor channels with listeners here whose token has not expired."""
+        hub = self.live.broadcaster.hub
+        live_channels = []
+        for name in hub.channels():
+            if not name.startswith(CHANNEL_PREFIX) or hub.listener_count(name) == 0:
+                continue
+            issued = self._issued_at(name[len(CHANNEL_PREFIX) :])
+            if issued is not None and self._fresh(issued, now):
+                live_channels.append(name)
+        return live_channels
 
     def route(self) -> Route:
         return Route(self.path, self.endpoint, methods=["GET"])
@@ -136,8 +185,9 @@ class Monitor:
         if not allowed:
             return PlainTextResponse("forbidden", status_code=403)
         self.start()
+        token = self.issue_token(await self.live.resolve_user(request))
         page = self.live.env.from_string(_PAGE)
-        html = page.render(request=request, token=self.token)
+        html = page.render(request=request, token=token)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     def _count_broadcast(self, channel: str, event: str, data: Any, exclude: str | None) -> None:
@@ -164,12 +214,14 @@ class Monitor:
             now = time.monotonic()
             figures = self.figures(now - last)
             last = now
-            if hub.listener_count(self.channel) == 0:
+            watched = self._live_channels(time.time())
+            if not watched:
                 if now - idle_since > 30:  # nobody has watched for a while: stop sampling
                     return
                 continue
             idle_since = now
-            await hub.deliver_locally(self.channel, SAMPLE_EVENT, figures)
+            for channel in watched:
+                await hub.deliver_locally(channel, SAMPLE_EVENT, figures)
 
     def figures(self, elapsed: float) -> dict[str, Any]:
         """This process's figures since the last call, ``elapsed`` seconds ago."""
@@ -193,7 +245,7 @@ class Monitor:
             listeners = hub.listener_count(name)
             if pusher is not None and pusher.subscribers.get(name):
                 listeners += len(pusher.subscribers[name]) - 1  # one hub listener for them all
-            if name != self.channel:
+            if not name.startswith(CHANNEL_PREFIX):
                 channels.append({"name": name, "subscribers": listeners})
         rate = (lambda n: round(n / elapsed, 1)) if elapsed > 0 else (lambda n: 0.0)
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -61,3 +62,51 @@ def test_monitor_needs_a_callback() -> None:
 
     with pytest.raises(ConfigurationError, match="monitor_auth"):
         LivePy(templates=[], secret_key="k", monitor="/watch")
+
+
+async def _page_token(live: LivePy, app: Any) -> str:
+    """The token the monitor page hands its panel (read from the panel's snapshot)."""
+    import base64
+    import re
+
+    import msgpack
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://test"
+    ) as http:
+        response = await http.get("/watch", headers={"x-user": "alice"})
+    assert response.status_code == 200
+    encoded = re.search(r'lp-snapshot="([^"]+)"', response.text)
+    assert encoded is not None
+    raw = encoded.group(1)
+    snapshot = msgpack.unpackb(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    token = snapshot[3]["token"]
+    assert isinstance(token, str)
+    return token
+
+
+async def test_a_monitor_token_admits_only_its_user_and_only_for_a_while() -> None:
+    """A token seen once is no lasting pass: another user, or the same one later, is refused."""
+    live = LivePy(
+        templates=[],
+        secret_key="k",
+        monitor="/watch",
+        monitor_auth=lambda request: request.headers.get("x-user") == "alice",
+        user_resolver=lambda connection: {"id": connection.headers.get("x-user")},
+    )
+    assert live.monitor is not None
+    try:
+        token = await _page_token(live, page_app(live))
+    finally:
+        await live.monitor.stop()
+    channel = f"private-livepy-monitor.{token}"
+    authorize = live.broadcaster.authorizer.authorize
+    assert (await authorize({"id": "alice"}, channel)).allowed
+    # Mallory, whom monitor_auth refuses, copied alice's token from the page.
+    assert not (await authorize({"id": "mallory"}, channel)).allowed
+    assert not (await authorize(None, channel)).allowed
+    # Once token_ttl has passed, the token no longer subscribes; forged or garbled ones never do.
+    later = time.time() + live.monitor.token_ttl + 1
+    assert not live.monitor.token_valid({"id": "alice"}, token, now=later)
+    assert not live.monitor.token_valid({"id": "alice"}, "zz-" + token, now=later)
+    assert not live.monitor.token_valid({"id": "alice"}, "nonsense")
