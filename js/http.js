@@ -68,6 +68,8 @@ import { patchSnapshot } from "./snapshot.js";
 
 export const CSRF_HEADER = "X-Livepy";
 export const STREAM_HEADER = "X-Livepy-Stream";
+// On an answer: the number of the last push its outcome supersedes (a push's seq is its number).
+export const PUSHED_HEADER = "X-Livepy-Pushed";
 export const MSGPACK = "application/msgpack";
 export const BACKOFF_BASE_MS = 250;
 export const DEFAULT_RECONNECT_MAX_DELAY = 10; // seconds, config `reconnect_max_delay`
@@ -206,9 +208,10 @@ export class HttpTransport {
     const controller = new AbortController();
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const stream = this.streamId;
     try {
       const headers = { [CSRF_HEADER]: "1", "Content-Type": MSGPACK, Accept: MSGPACK };
-      if (this.streamId !== null) headers[STREAM_HEADER] = this.streamId;
+      if (stream !== null) headers[STREAM_HEADER] = stream;
       const response = await fetch(this.updateUrl, {
         method: "POST",
         headers,
@@ -227,6 +230,8 @@ export class HttpTransport {
       if (!Array.isArray(answer)) {
         throw new HttpError(response.status, ERR_BAD_FRAME, "the answer is not an array");
       }
+      const pushed = response.headers.get(PUSHED_HEADER);
+      if (stream !== null && pushed !== null) answer.pushMark = { stream, number: Number(pushed) };
       return answer;
     } finally {
       clearTimeout(timer);
@@ -292,6 +297,7 @@ export class HttpTransport {
             const snapshot = joining.get(String(cid));
             if (!snapshot) continue;
             const ref = this.adopt(String(cid), patchSnapshot(snapshot, patch ?? null));
+            if (frames.pushMark) this.held.get(String(cid)).pushMark = frames.pushMark;
             this.handlers.onFrame([FRAME_JOINED, cid, ref, html, patch ?? null]);
           } else {
             this.handlers.onFrame(out);
@@ -386,6 +392,7 @@ export class HttpTransport {
   /** Hand the runtime the answers to `items` (calls of component `cid`). */
   answered(cid, entry, items, frames, generation) {
     if (!this.current(generation) || this.held.get(cid) !== entry) return;
+    if (frames.pushMark) entry.pushMark = frames.pushMark;
     const before = entry.snapshot;
     let html = null;
     let pending = null; // a JOINED patch the runtime has not seen yet
@@ -430,6 +437,7 @@ export class HttpTransport {
   /** A RESYNC's answer: the fresh JOINED html becomes a full-html REPLY for the last seq. */
   resynced(cid, entry, frames, generation) {
     if (!this.current(generation) || this.held.get(cid) !== entry) return;
+    if (frames.pushMark) entry.pushMark = frames.pushMark;
     for (const out of frames) {
       if (!Array.isArray(out)) continue;
       if (out[0] === FRAME_JOINED) {
@@ -463,13 +471,19 @@ export class HttpTransport {
 
   /** A pushed REPLY (full html, whole state) becomes a REPLY for the runtime's ref. */
   pushed(frame) {
-    const [, streamRef, , render, patch, effects] = frame;
+    const [, streamRef, number, render, patch, effects] = frame;
     const cid = this.streamRefs.get(streamRef);
     const entry = cid === undefined ? null : this.held.get(cid);
     if (!entry) return;
+    const mark = entry.pushMark;
+    if (mark && mark.stream === this.streamId && number <= mark.number) {
+      // Computed from a state before the last answer: the server ran its change again on
+      // top of that answer, and that push follows.
+      return;
+    }
     if (entry.busy) {
-      // A request of this component is out: its answer would overwrite this push, which the
-      // server computed on top of that request's outcome (or later). Apply it after the answer.
+      // A request of this component is out: its answer would overwrite this push. Apply it
+      // after the answer, unless that answer supersedes it (see above).
       entry.heldPush = frame;
       return;
     }

@@ -21,8 +21,9 @@
     A Server-Sent Events stream for server pushes. It opens with an event named ``stream`` whose
     data is the stream's token; then each event's ``data`` is the standard base64 of one
     msgpack server frame: the pushes of a broadcast (see ``livepy/transport/stream.py``; POSTs
-    that carry the token in ``X-Livepy-Stream`` keep the stream's components current), and a
-    PING after each ``heartbeat_interval`` seconds without anything to send.
+    that carry the token in ``X-Livepy-Stream`` keep the stream's components current, and
+    their answers carry ``X-Livepy-Pushed``, the number of the last push they supersede), and
+    a PING after each ``heartbeat_interval`` seconds without anything to send.
     It counts against the connection limits (429 when over; 503 while the server drains), and
     ends cleanly, with a ``retry:`` hint, when the server drains.
 """
@@ -52,6 +53,7 @@ from livepy.transport.logfmt import log_event
 from livepy.transport.origin import origin_allowed
 from livepy.transport.stream import (
     PAGE_FRAME_TYPES,
+    PUSHED_HEADER,
     STREAM_HEADER,
     HttpSession,
     PushStream,
@@ -167,6 +169,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
     # The page's SSE stream, which hears broadcasts for it (livepy/transport/stream.py).
     stream = streams_of(live).find(request.headers.get(STREAM_HEADER), user)
     out: list[bytes] = []
+    headers = {"Cache-Control": "no-store"}
     try:
         for frame in frames:
             live.metrics.frame_received("http", len(frame))
@@ -179,7 +182,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
                 account_sent(live, "http", reply, client)
             out += replies
         if stream is not None:
-            await stream.adopt(session)
+            headers[PUSHED_HEADER] = str(await stream.adopt(session))
         await session.flush(stream)  # the actions' broadcasts, once the stream has their outcome
     finally:
         await session.close()  # a stateless session must not leave listeners behind
@@ -190,7 +193,7 @@ async def _update(live: LivePy, request: Request, client: str) -> Response:
     return Response(
         _array_header(len(out)) + b"".join(out),
         media_type=MSGPACK,
-        headers={"Cache-Control": "no-store"},
+        headers=headers,
     )
 
 

@@ -16,14 +16,19 @@ current by the page's own requests:
    brought up to date in place, so broadcast changes queued for it apply on top of the POST's
    outcome; and the broadcasts of the POST's own actions are published only after that (an
    ``HttpSession`` defers them), so the sender's page hears its own broadcast on top of its
-   action, as over the socket. The browser re-applies a push that arrived while a request of
-   the same component was out once that request's answer is in.
+   action, as over the socket.
+4. No broadcast is lost to an action in flight. The stream remembers, per component, the last
+   ``TRAIL_LIMIT`` broadcast changes it applied and the state each started from. A POST's
+   JOIN tells which state the page started from: the changes the stream applied since then
+   (which the action never saw) run again on top of the POST's outcome, and one push carries
+   the result. Every pushed REPLY is numbered (its seq, counting up per stream); the POST's
+   answer names the last number given before its outcome was adopted (header
+   ``X-Livepy-Pushed``), and the browser drops the pushes of that component up to it: they
+   were computed from the older state, and their effect is in the push that follows.
 
 Pushes wait in a queue of ``Limits.max_pending_pushes``; over it the stream is closed as a
 slow consumer (4008), and the browser's EventSource reconnects and announces its components
-again. A push that lands while an action of the same component is out over HTTP can be
-overwritten by that action's answer, which was computed from the older state; the next push
-brings the component up to date again.
+again.
 """
 
 from __future__ import annotations
@@ -31,21 +36,34 @@ from __future__ import annotations
 import asyncio
 import secrets
 import weakref
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from livepy.listeners import user_id_of
 from livepy.protocol import constants as c
-from livepy.protocol.frames import Join, JoinItem, encode
-from livepy.session import Live, LiveSession
+from livepy.protocol.frames import Call, Join, JoinItem, encode
+from livepy.session import DEFERRED, Change, Live, LiveSession
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
     from livepy.broadcasting import PendingBroadcast
     from livepy.transport.connections import Connection
 
-__all__ = ["STREAM_HEADER", "HttpSession", "PushSession", "PushStreams", "streams_of"]
+__all__ = [
+    "PUSHED_HEADER",
+    "STREAM_HEADER",
+    "TRAIL_LIMIT",
+    "HttpSession",
+    "PushSession",
+    "PushStreams",
+    "streams_of",
+]
 
 STREAM_HEADER = "x-livepy-stream"
+# On a POST's answer: the number of the last push its outcome supersedes (see the module doc).
+PUSHED_HEADER = "x-livepy-pushed"
+# Broadcast changes remembered per component, to replay on top of an action that missed them.
+TRAIL_LIMIT = 32
 # Page-channel frames (SUBSCRIBE, UNSUBSCRIBE, WHISPER) run in the stream's session.
 PAGE_FRAME_TYPES = frozenset({c.FRAME_SUBSCRIBE, c.FRAME_UNSUBSCRIBE, c.FRAME_WHISPER})
 
@@ -56,6 +74,13 @@ class HttpSession(LiveSession):
     def __init__(self, live: LivePy, *, client: str = "", user: Any = None) -> None:
         super().__init__(live, client=client, user=user)
         self._deferred: list[PendingBroadcast] = []
+        # The state each component was joined with: where the page's actions started from.
+        self.bases: dict[str, dict[str, Any]] = {}
+
+    def _join_one(self, cid: str, wire: list[Any]) -> tuple[Live, bool]:
+        live, set_up = super()._join_one(cid, wire)
+        self.bases[cid] = live.state
+        return live, set_up
 
     async def _publish(self, pending: list[PendingBroadcast]) -> None:
         self._deferred += pending
@@ -72,24 +97,98 @@ class HttpSession(LiveSession):
         await super()._publish(pending)
 
 
+async def _unchanged(instance: Any) -> None:
+    """A change that changes nothing: renders the state replayed changes left."""
+
+
 class PushSession(LiveSession):
     """A LiveSession whose pushes carry full html and whole state (see the module doc)."""
 
-    async def refresh(self, cid: str, html: str, state: dict[str, Any], issued_at: int) -> bool:
-        """Bring a component this stream holds to a POST's outcome, keeping its ref (and the
-        broadcast changes queued for it). False when the stream does not hold it."""
+    def __init__(self, live: LivePy, *, client: str = "", user: Any = None) -> None:
+        super().__init__(live, client=client, user=user)
+        self.pushes = 0  # the number of the last pushed REPLY (its seq)
+        # Per component: the broadcast changes applied here, each with the state it started from.
+        self._trails: dict[str, deque[tuple[dict[str, Any], Change]]] = {}
+
+    async def _change(self, live: Live, change: Change | Call, seq: int | None) -> bytes | None:
+        if change is _unchanged or isinstance(change, Call):  # (no CALL runs on a stream)
+            return await super()._change(live, change, seq)
+        before = live.instance.snapshot_state()
+        error = await super()._change(live, change, seq)
+        if error is None or error is DEFERRED:
+            trail = self._trails.get(live.instance.id)
+            if trail is None:
+                trail = self._trails[live.instance.id] = deque(maxlen=TRAIL_LIMIT)
+            trail.append((before, change))
+        return error
+
+    def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
+        if not ack:  # a push: numbered, so that the browser can tell a stale one
+            self.pushes += 1
+            live.seq = self.pushes
+        return super()._reply(live, ack=ack)
+
+    def forget(self, cid: str) -> None:
+        """A component joined afresh: the changes remembered for the old one do not apply."""
+        self._trails.pop(cid, None)
+
+    async def refresh(
+        self, outcomes: list[tuple[Live, dict[str, Any] | None]]
+    ) -> tuple[int, list[Live], list[bytes]]:
+        """Bring the components this stream holds to a POST's outcomes, keeping their refs.
+
+        ``outcomes`` pairs each component the POST ended with and the state it started from.
+        The broadcast changes applied here since that state run again on top of the outcome.
+        Returns the number of the last push made before (the pushes the outcome supersedes),
+        the components the stream does not hold (to join), and the pushes of the replays.
+        """
+        missing: list[Live] = []
+        frames: list[bytes] = []
+        async with self._lock:  # no push is numbered between the mark and the replays
+            mark = self.pushes
+            for outcome, base in outcomes:
+                if not await self._refresh_one(outcome, base, frames):
+                    missing.append(outcome)
+        return mark, missing, frames
+
+    async def _refresh_one(
+        self, outcome: Live, base: dict[str, Any] | None, frames: list[bytes]
+    ) -> bool:
+        cid = outcome.instance.id
         ref = self._refs_by_cid.get(cid)
         live = self.components.get(ref) if ref is not None else None
         if live is None or ref is None:
             return False
-        async with self._lock:
-            try:
-                live.instance.load_state(state)
-            except Exception:  # a state this class no longer takes: join it afresh instead
-                return False
-            live.html, live.state, live.issued_at = html, state, issued_at
-            await self.listeners.sync(ref, live.instance)
+        missed = self._missed(live, base)
+        try:
+            live.instance.load_state(outcome.state)
+        except Exception:  # a state this class no longer takes: join it afresh instead
+            return False
+        live.html, live.state, live.issued_at = outcome.html, outcome.state, outcome.issued_at
+        self._trails.pop(cid, None)  # a new starting point: the outcome
+        if missed:
+            for change in missed:
+                error = await self._change(live, change, None)
+                if error is not None and error is not DEFERRED:
+                    frames.append(error)
+            live.instance.pending_broadcasts = []  # published when they first ran
+            error = await self._change(live, _unchanged, None)
+            frame = error if error is not None else self._pushed(live)
+            if frame:
+                frames.append(frame)
+        await self.listeners.sync(ref, live.instance)
         return True
+
+    def _missed(self, live: Live, base: dict[str, Any] | None) -> list[Change]:
+        """The changes applied here since ``base``, the state a POST started from."""
+        trail = self._trails.get(live.instance.id)
+        if base is None or not trail or base == live.instance.snapshot_state():
+            return []
+        entries = list(trail)
+        for index in range(len(entries) - 1, -1, -1):
+            if entries[index][0] == base:
+                return [change for _, change in entries[index:]]
+        return []  # older than the trail remembers: the outcome stands alone
 
     def _render_change(
         self, live: Live, html: str, *, shared: bool = False
@@ -128,14 +227,19 @@ class PushStream:
             return False
         return True
 
-    async def adopt(self, session: LiveSession) -> None:
-        """(Re)join the components a POST ended with, from their final signed snapshots."""
+    async def adopt(self, session: HttpSession) -> int:
+        """(Re)join the components a POST ended with, from their final signed snapshots;
+        return the number of the last push their outcomes supersede."""
+        bases = session.bases
+        outcomes = [(live, bases.get(live.instance.id)) for live in session.components.values()]
+        mark, missing, frames = await self.session.refresh(outcomes)
+        for frame in frames:
+            await self.put(frame)
         snapshots = self.session.live.snapshots
         items = []
-        for live in session.components.values():
+        for live in missing:
             instance = live.instance
-            if await self.session.refresh(instance.id, live.html, live.state, live.issued_at):
-                continue
+            self.session.forget(instance.id)
             name = type(instance).name
             mac = snapshots.mac(name, instance.id, live.issued_at, live.state)
             wire = [name, instance.id, live.issued_at, live.state, mac]
@@ -143,6 +247,7 @@ class PushStream:
         if items:
             for frame in await self.session.receive(encode(Join(tuple(items)))):
                 await self.put(frame)
+        return mark
 
     async def close(self) -> None:
         await self.session.close()

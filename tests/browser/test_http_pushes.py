@@ -3,12 +3,14 @@ re-renders the page's components over the Server-Sent Events stream."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, ClassVar
 
 import pytest
 
+from livepy import Component, LivePy, action, on
 from livepy.demo import load_example
-from tests.conftest import ServeFactory
+from tests.conftest import ServeFactory, page_app
 
 pytestmark = pytest.mark.browser
 
@@ -92,3 +94,55 @@ async def test_chat_over_http_presence_whispers_and_messages(
     finally:
         await ada.context.close()
         await bob.context.close()
+
+
+class HttpTally(Component):
+    """An action that waits for the test's gate, and a listener of the ``tally`` channel."""
+
+    template_source = (
+        '<div><b class="count">{{ count }}</b> <i class="pings">{{ pings }}</i>'
+        ' <button lp-click="slow_increment">add</button></div>'
+    )
+    count: int = 0
+    pings: int = 0
+    started: ClassVar[asyncio.Event]
+    gate: ClassVar[asyncio.Event]
+
+    @action
+    async def slow_increment(self) -> None:
+        type(self).started.set()
+        await type(self).gate.wait()
+        self.count += 1
+
+    @on("tally", "Ping")
+    def ping(self, data: Any) -> None:
+        self.pings += 1
+
+
+async def test_a_broadcast_during_an_action_in_flight_is_not_lost(
+    serve: ServeFactory, page: Any
+) -> None:
+    HttpTally.started, HttpTally.gate = asyncio.Event(), asyncio.Event()
+    live = LivePy(templates=[], secret_key="k", websocket=False)
+    server = await serve(page_app(live, "http_tally", scripts=True))
+    await page.goto(server.url + "/")
+    await page.wait_for_function("window.livepy && window.livepy.connected")
+    await page.wait_for_function("window.livepy._connection.streamRefs.size > 0")
+    await page.click("text=add")
+    await HttpTally.started.wait()  # the action is in flight, from count 0 / pings 0
+    await live.broadcast("tally", "Ping", {})
+    # The push, computed from the state before the action, reached the page meanwhile.
+    await page.wait_for_function(
+        "[...window.livepy._connection.held.values()].some((e) => e.heldPush)"
+    )
+    HttpTally.gate.set()
+    both = (
+        "document.querySelector('.count').textContent === '{}'"
+        " && document.querySelector('.pings').textContent === '{}'"
+    )
+    await page.wait_for_function(both.format(1, 1))  # the action's and the broadcast's effect
+    # The events stream holds the same state: the next action and broadcast build on it.
+    await page.click("text=add")
+    await page.wait_for_function(both.format(2, 1))
+    await live.broadcast("tally", "Ping", {})
+    await page.wait_for_function(both.format(2, 2))
