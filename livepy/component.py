@@ -14,6 +14,7 @@ import inspect
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from inspect import Parameter as _Param
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -37,6 +38,7 @@ from livepy.convert import (
 )
 from livepy.exceptions import ComponentDefinitionError
 from livepy.features.lifecycle import HOOK_METHODS
+from livepy.parameters import MISSING, typed_parameters
 
 if TYPE_CHECKING:
     from livepy.broadcasting import PendingBroadcast
@@ -73,7 +75,7 @@ _RESERVED = frozenset(
 CHILDREN_KEY = "$children"
 # Where the last broadcast offset applied per channel is kept, to recover missed events.
 OFFSETS_KEY = "$offsets"
-_MISSING: Any = object()
+_MISSING: Any = MISSING  # also the default of a state field that has none
 
 
 def action(fn: F) -> F:
@@ -462,32 +464,14 @@ def _collect_actions(cls: type[Component]) -> dict[str, ActionSpec]:
         if name.startswith("_") or name in forbidden:
             raise ComponentDefinitionError(f"{where}: this method cannot be an @action")
         assert callable(fn)
-        try:
-            hints = typing.get_type_hints(fn)
-        except NameError as exc:
-            raise ComponentDefinitionError(
-                f"{where}: cannot resolve an annotation ({exc})"
-            ) from None
-        params = []
-        for index, param in enumerate(inspect.signature(fn).parameters.values()):
-            if index == 0:
-                continue  # self
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.KEYWORD_ONLY):
-                raise ComponentDefinitionError(
-                    f"{where}: action parameters must be positional ({param.name})"
-                )
-            if param.name not in hints:
-                raise ComponentDefinitionError(
-                    f"{where}: parameter {param.name!r} needs a type annotation, "
-                    "so that browser input can be converted to it"
-                )
-            try:
-                check_supported(hints[param.name], f"{where}({param.name})")
-            except TypeError as exc:
-                raise ComponentDefinitionError(str(exc)) from None
-            default = _MISSING if param.default is param.empty else param.default
-            params.append((param.name, hints[param.name], default))
-        actions[name] = ActionSpec(name, tuple(params), inspect.iscoroutinefunction(fn))
+        params = typed_parameters(
+            fn,
+            where,
+            refused_kinds=(_Param.VAR_POSITIONAL, _Param.VAR_KEYWORD, _Param.KEYWORD_ONLY),
+            refusal=lambda name: f"action parameters must be positional ({name})",
+            filled_from="browser input",
+        )
+        actions[name] = ActionSpec(name, params, inspect.iscoroutinefunction(fn))
     return actions
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types
 import weakref
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+from livepy.resume import resume
 
 __all__ = ["PushBatch", "push_batch"]
 
@@ -94,24 +95,5 @@ class PushBatch:
             task = asyncio.current_task()
             assert task is not None
             started(task)
-            await _resume(coro, waiting)
+            await resume(coro, waiting)
             return
-
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> Generator[Any, Any, None]:
-    """The rest of a coroutine that already yielded ``waiting``: what it waits on goes up to
-    the task, results and exceptions (a cancellation) go back down to it."""
-    while True:
-        try:
-            result = yield waiting
-        except BaseException as exc:
-            try:
-                waiting = coro.throw(exc)
-            except StopIteration:
-                return
-        else:
-            try:
-                waiting = coro.send(result)
-            except StopIteration:
-                return

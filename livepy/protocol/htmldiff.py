@@ -20,7 +20,7 @@ import zlib
 from difflib import SequenceMatcher
 from typing import Any
 
-__all__ = ["apply_diff", "checksum", "diff_html"]
+__all__ = ["apply_diff", "checksum", "common_prefix", "diff_html"]
 
 # A token is a start tag with the text and end tags that follow it, up to the next start
 # tag: coarse enough that repeated markup (</td>, <tr>) does not make matching quadratic,
@@ -44,7 +44,7 @@ def checksum(html: str) -> int:
     return zlib.crc32(html.encode("utf-8", "surrogatepass")) & 0xFFFF
 
 
-def _common_prefix(a: str, b: str, limit: int) -> int:
+def common_prefix(a: str, b: str, limit: int) -> int:
     """Length of the common prefix, by binary search over slice comparisons (memcmp speed)."""
     low, high = 0, limit
     while low < high:
@@ -71,7 +71,7 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
 def _edits(old: str, new: str) -> list[tuple[int, int, str]]:
     """(position, deleted length, inserted text) in code points of ``old``."""
     limit = min(len(old), len(new))
-    prefix = _common_prefix(old, new, limit)
+    prefix = common_prefix(old, new, limit)
     suffix = _common_suffix(old, new, limit - prefix)
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]

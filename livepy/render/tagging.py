@@ -15,6 +15,7 @@ import re
 from html import escape
 
 from livepy.exceptions import RenderError
+from livepy.protocol.htmldiff import common_prefix
 
 __all__ = ["tag_root"]
 
@@ -79,7 +80,7 @@ def _same_tags(verified: tuple[str, int, int], html: str) -> int | None:
     old, insert_at, inner_start = verified
     if html == old:
         return insert_at
-    prefix = _common_prefix(old, html, min(len(old), len(html)))
+    prefix = common_prefix(old, html, min(len(old), len(html)))
     if prefix < inner_start:
         return None
     old_next, new_next = old.find("<", prefix), html.find("<", prefix)
@@ -94,18 +95,6 @@ def _same_tags(verified: tuple[str, int, int], html: str) -> int | None:
     if old.rfind("<", 0, prefix) > old.rfind(">", 0, prefix):
         return None  # the change starts inside a tag
     return insert_at
-
-
-def _common_prefix(a: str, b: str, limit: int) -> int:
-    """Length of the common prefix, by binary search over slice comparisons (memcmp speed)."""
-    low, high = 0, limit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def _single_root_fast(html: str) -> tuple[int, int] | None:

@@ -11,9 +11,10 @@ there is one, so the common send pays nothing for its limit.
 from __future__ import annotations
 
 import asyncio
-import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from livepy.resume import resume
 
 __all__ = ["finish_within"]
 
@@ -27,23 +28,4 @@ async def finish_within(coro: Coroutine[Any, Any, T], seconds: float) -> T:
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]  # finished without waiting
     async with asyncio.timeout(seconds):
-        return await _resume(coro, waiting)
-
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, T], waiting: Any) -> Generator[Any, Any, T]:
-    """The rest of ``await coro`` for a coroutine that already yielded ``waiting``: what it
-    waits on goes up to the task, results and exceptions (a cancellation) come back to it."""
-    while True:
-        try:
-            result = yield waiting
-        except BaseException as exc:
-            try:
-                waiting = coro.throw(exc)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-        else:
-            try:
-                waiting = coro.send(result)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+        return await resume(coro, waiting)

@@ -16,14 +16,14 @@ the same over the WebSocket and over the HTTP fallback.
 from __future__ import annotations
 
 import inspect
-import typing
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from livepy import registry
-from livepy.convert import ConversionError, check_supported, convert, dump
+from livepy.convert import ConversionError, convert, dump
 from livepy.exceptions import ComponentDefinitionError, UnknownComponentError
 from livepy.features.hooks import Hook
+from livepy.parameters import MISSING, typed_parameters
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
 
@@ -51,7 +51,7 @@ MAX_EVENT_DEPTH = 8
 MAX_EVENT_NAME = 100
 _DEPTH = "$event_depth"  # instance.__dict__ key: the depth of the event being handled
 _SPEC = "__livepy_component_events__"
-_MISSING: Any = object()
+_MISSING: Any = MISSING
 
 # event name -> [(method name, ((param, annotation, default or _MISSING), ...), is_async)]
 Listener = tuple[str, tuple[tuple[str, Any, Any], ...], bool]
@@ -92,31 +92,16 @@ def _collect(cls: type[Component]) -> EventSpec:
 
 
 def _params(fn: Any, where: str) -> tuple[tuple[str, Any, Any], ...]:
-    try:
-        hints = typing.get_type_hints(fn)
-    except NameError as exc:
-        raise ComponentDefinitionError(f"{where}: cannot resolve an annotation ({exc})") from None
-    params = []
-    for index, param in enumerate(inspect.signature(fn).parameters.values()):
-        if index == 0:
-            continue  # self
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ComponentDefinitionError(
-                f"{where}: listener parameters are filled by name from the event's params; "
-                f"*{param.name} / **{param.name} cannot be"
-            )
-        if param.name not in hints:
-            raise ComponentDefinitionError(
-                f"{where}: parameter {param.name!r} needs a type annotation, so that event "
-                "params can be converted to it"
-            )
-        try:
-            check_supported(hints[param.name], f"{where}({param.name})")
-        except TypeError as exc:
-            raise ComponentDefinitionError(str(exc)) from None
-        default = _MISSING if param.default is param.empty else param.default
-        params.append((param.name, hints[param.name], default))
-    return tuple(params)
+    return typed_parameters(
+        fn,
+        where,
+        refused_kinds=(inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD),
+        refusal=lambda name: (
+            "listener parameters are filled by name from the event's params; "
+            f"*{name} / **{name} cannot be"
+        ),
+        filled_from="event params",
+    )
 
 
 class PendingDispatch:
