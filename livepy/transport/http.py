@@ -50,7 +50,13 @@ from livepy.protocol.frames import Ping, encode
 from livepy.transport.common import account_sent, client_address, log_refusal
 from livepy.transport.connections import Connection, Refusal
 from livepy.transport.logfmt import log_event
-from livepy.transport.origin import origin_allowed
+from livepy.transport.origin import (
+    CSRF_HEADER,
+    HEADER_MISSING,
+    ORIGIN_REFUSED,
+    browser_refusal,
+    origin_allowed,
+)
 from livepy.transport.stream import (
     PAGE_FRAME_TYPES,
     PUSHED_HEADER,
@@ -78,10 +84,9 @@ __all__ = [
 logger = logging.getLogger("livepy.transport")
 
 MSGPACK = "application/msgpack"
-CSRF_HEADER = "x-livepy"
 HTTP_MAX_FRAMES = 64
-HTTP_ERR_HEADER_MISSING = "header_missing"
-HTTP_ERR_ORIGIN_REFUSED = "origin_refused"
+HTTP_ERR_HEADER_MISSING = HEADER_MISSING
+HTTP_ERR_ORIGIN_REFUSED = ORIGIN_REFUSED
 SSE_PING = b"data: " + base64.b64encode(encode(Ping())) + b"\n\n"
 
 
@@ -145,18 +150,14 @@ async def update_endpoint(live: LivePy, request: Request) -> Response:
 
 async def _update(live: LivePy, request: Request, client: str) -> Response:
     origin = request.headers.get("origin")
-    if request.headers.get(CSRF_HEADER) != "1":
+    refusal = browser_refusal(request.headers, live.allowed_origins)
+    if refusal is not None:
+        code, message = refusal
         log_event(
             logger, logging.WARNING, "refused", transport="http", client=client,
-            reason=HTTP_ERR_HEADER_MISSING, code=403,
+            reason=code, origin=origin, code=403,
         )  # fmt: skip
-        return _refuse(403, HTTP_ERR_HEADER_MISSING, "requests need the header X-Livepy: 1")
-    if not origin_allowed(origin, request.headers.get("host"), live.allowed_origins):
-        log_event(
-            logger, logging.WARNING, "refused", transport="http", client=client,
-            reason=HTTP_ERR_ORIGIN_REFUSED, origin=origin, code=403,
-        )  # fmt: skip
-        return _refuse(403, HTTP_ERR_ORIGIN_REFUSED, "origin not allowed")
+        return _refuse(403, code, message)
     limit = live.limits.max_http_body_bytes
     body = await _read_body(request, limit)
     if body is None:

@@ -72,14 +72,11 @@ def upload_routes(live: LivePy) -> list[Route]:
 def _check_browser(live: LivePy, request: Request) -> None:
     """The CSRF and Origin checks of the HTTP fallback (docs/topics/security.md)."""
     # Imported here: livepy.transport imports the session, which imports the app's features.
-    from livepy.transport.origin import origin_allowed
+    from livepy.transport.origin import browser_refusal
 
-    if request.headers.get("x-livepy") != "1":
-        raise Refused(403, "header_missing", "requests need the header X-Livepy: 1")
-    if not origin_allowed(
-        request.headers.get("origin"), request.headers.get("host"), live.allowed_origins
-    ):
-        raise Refused(403, "origin_refused", "origin not allowed")
+    refusal = browser_refusal(request.headers, live.allowed_origins)
+    if refusal is not None:
+        raise Refused(403, *refusal)
 
 
 def _check_room(store: UploadStore, incoming: int) -> None:
