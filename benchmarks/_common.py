@@ -589,6 +589,61 @@ class UnicornClient:
         return len(body), len(raw), out
 
 
+class ClientProc:
+    """One ``--client`` subprocess of a benchmark script, driven by JSON lines on its stdin and
+    answering on its stdout; it exits when its stdin closes."""
+
+    def __init__(self, script: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, script, "--client"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def send(self, **cmd: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            raise RuntimeError(f"client process gave no answer within {timeout}s")
+        out: dict[str, Any] = json.loads(line)
+        if "error" in out:
+            raise RuntimeError(f"client process: {out['error']}")
+        return out
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def all_answer(procs: list[ClientProc], wait_s: float, **cmd: Any) -> list[dict[str, Any]]:
+    for proc in procs:
+        proc.send(**cmd)
+    return [proc.answer(wait_s) for proc in procs]
+
+
+def split(n: int, parts: int) -> list[int]:
+    """``n`` as ``parts`` near-equal shares."""
+    return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
+
+
+# --------------------------------------------------------------------------- triggers
+
+
 def environment() -> dict[str, Any]:
     """Where a run was measured: the commit, Python, the platform and the CPU count."""
     return {

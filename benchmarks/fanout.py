@@ -44,7 +44,6 @@ import asyncio
 import contextlib
 import http.client
 import json
-import select
 import shutil
 import socket
 import statistics
@@ -62,10 +61,13 @@ from _common import (  # noqa: E402
     APPS,
     HOST,
     RESULTS,
+    ClientProc,
     Server,
+    all_answer,
     environment,
     print_table,
     run_and_report,
+    split,
 )
 
 BARE_SCRIPT = APPS / "bare_fanout.py"
@@ -211,59 +213,6 @@ def fetch_joins(url: str) -> list[Any]:
     return joins
 
 
-class ClientProc:
-    """One ``--client`` subprocess; it exits when its stdin closes."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--client"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def send(self, **cmd: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def answer(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            raise RuntimeError(f"client process gave no answer within {timeout}s")
-        out: dict[str, Any] = json.loads(line)
-        if "error" in out:
-            raise RuntimeError(f"client process: {out['error']}")
-        return out
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
-def all_answer(procs: list[ClientProc], wait_s: float, **cmd: Any) -> list[dict[str, Any]]:
-    for proc in procs:
-        proc.send(**cmd)
-    return [proc.answer(wait_s) for proc in procs]
-
-
-def split(n: int, parts: int) -> list[int]:
-    return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
-
-
-# --------------------------------------------------------------------------- triggers
-
-
 class HttpTrigger:
     def __init__(self, port: int) -> None:
         self.port = port
@@ -341,7 +290,7 @@ def measure(
 ) -> dict[str, Any]:
     """Open the pages, fire, count; ``mode`` None is the bare floor (no JOIN)."""
     conns = components // per_page
-    procs = [ClientProc() for _ in range(nprocs)]
+    procs = [ClientProc(__file__) for _ in range(nprocs)]
     try:
         first = 0
         shares = split(conns, nprocs)

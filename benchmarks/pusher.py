@@ -52,9 +52,7 @@ import http.client
 import json
 import re
 import resource
-import select
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -68,11 +66,14 @@ from _common import (  # noqa: E402
     APPS,
     HOST,
     RESULTS,
+    ClientProc,
     Server,
+    all_answer,
     environment,
     livepy_server,
     print_table,
     run_and_report,
+    split,
 )
 
 KEY, CHANNEL, EVENT = "bench-key", "bench", "Tick"
@@ -212,52 +213,6 @@ async def client_main() -> None:
             reply({"error": f"{type(exc).__name__}: {exc}"})
 
 
-class ClientProc:
-    """One ``--client`` subprocess; it exits when its stdin closes."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--client"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def send(self, **cmd: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def answer(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            raise RuntimeError(f"client process gave no answer within {timeout}s")
-        out: dict[str, Any] = json.loads(line)
-        if "error" in out:
-            raise RuntimeError(f"client process: {out['error']}")
-        return out
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
-def all_answer(procs: list[ClientProc], wait_s: float, **cmd: Any) -> list[dict[str, Any]]:
-    for proc in procs:
-        proc.send(**cmd)
-    return [proc.answer(wait_s) for proc in procs]
-
-
 # --------------------------------------------------------------------------- triggers
 
 
@@ -301,10 +256,6 @@ class BareTrigger:
 # --------------------------------------------------------------------------- measurement
 
 
-def split(n: int, parts: int) -> list[int]:
-    return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
-
-
 def open_clients(procs: list[ClientProc], url: str, n: int) -> None:
     timeout = 30 + n * 0.02
     for proc, share in zip(procs, split(n, len(procs)), strict=True):
@@ -343,7 +294,7 @@ def measure(
     trigger: Any = None
     with server:
         try:
-            procs = [ClientProc() for _ in range(nprocs)]
+            procs = [ClientProc(__file__) for _ in range(nprocs)]
             open_clients(procs, url, WARMUP)
             all_answer(procs, 40, cmd="drop")
             time.sleep(SETTLE_S)
