@@ -138,9 +138,16 @@ class Server:
         self.stop()
 
 
-def livepy_server(name: str, app: str) -> Server:
-    """A livepy app from this repository (``examples...`` or ``benchmarks/apps``)."""
-    return Server(name, app, pythonpath=[APPS])
+# What `livepy serve` gives uvicorn as ws=: livepy's direct send for /livepy/ws (and lean Pusher
+# sockets). BENCH_LIVEPY_WS=websockets-sansio measures livepy through plain ASGI instead.
+LIVEPY_WS = os.environ.get("BENCH_LIVEPY_WS", "livepy.pusher.lean:PusherWebSocketProtocol")
+ASGI_WS = "websockets-sansio"
+
+
+def livepy_server(name: str, app: str, *, ws: str = LIVEPY_WS, **env: str) -> Server:
+    """A livepy app from this repository (``examples...`` or ``benchmarks/apps``), served with
+    uvicorn's ``ws=`` set to ``ws`` (by default as ``livepy serve`` serves it)."""
+    return Server(name, app, pythonpath=[APPS], env={"BENCH_UVICORN_WS": ws, **env})
 
 
 def echo_server(reply_bytes: int) -> Server:

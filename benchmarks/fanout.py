@@ -9,10 +9,11 @@ For each number of subscribed components (``--per-page`` components per connecti
 components are 1,000 connections x 5), in one run, one after the other:
 
 * **livepy, shared state**: ``benchmarks/apps/fanout_bench.py`` under ``_serve.py`` (uvicorn, the
-  same settings as the other benchmarks), memory broker. Every component has the same state (a
-  dashboard everybody sees), so each broadcast renders once per process and the html is shared
-  (render-once fan-out, ``livepy/fanout.py``); each page still gets its own diff, snapshot MAC
-  and frame.
+  same settings as the other benchmarks; ``ws=`` as ``livepy serve`` sets it, for livepy's direct
+  send, or ``BENCH_LIVEPY_WS=websockets-sansio`` for plain ASGI), memory broker. Every component
+  has the same state (a dashboard everybody sees), so each broadcast renders once per process
+  and the html is shared (render-once fan-out, ``livepy/fanout.py``); each page still gets its
+  own diff, snapshot MAC and frame.
 * **livepy, per-user state**: the same app, each component with its own state: one render each.
 * **bare**: ``benchmarks/apps/bare_fanout.py``, a ``websockets`` server that ``broadcast()``s, per
   event, as many frames as livepy pushes (one per component) and of the size livepy's pushed
@@ -60,11 +61,13 @@ import _common  # noqa: E402
 from _common import (  # noqa: E402
     APPS,
     HOST,
+    LIVEPY_WS,
     RESULTS,
     ClientProc,
     Server,
     all_answer,
     environment,
+    livepy_server,
     print_table,
     run_and_report,
     split,
@@ -89,8 +92,8 @@ class BareServer(Server):
             _common.SERVE = saved
 
 
-def livepy_server(name: str, broker: str = "memory://") -> Server:
-    return Server(name, APP, pythonpath=[APPS], env={"LIVEPY_BROKER": broker})
+def fanout_server(name: str, broker: str = "memory://") -> Server:
+    return livepy_server(name, APP, LIVEPY_BROKER=broker)
 
 
 # --------------------------------------------------------------------------- client process
@@ -338,7 +341,7 @@ def measure(
 def run_livepy(
     name: str, components: int, per_page: int, events: int, nprocs: int, mode: str
 ) -> dict[str, Any]:
-    with livepy_server(name) as server:
+    with fanout_server(name) as server:
         result = measure(
             name,
             [server.port],
@@ -398,7 +401,7 @@ def redis_server() -> Any:
 
 
 def run_redis(url: str, components: int, per_page: int, events: int, nprocs: int) -> dict[str, Any]:
-    with livepy_server("livepy-1", url) as one, livepy_server("livepy-2", url) as two:
+    with fanout_server("livepy-1", url) as one, fanout_server("livepy-2", url) as two:
         result = measure(
             "livepy x2 redis",
             [one.port, two.port],
@@ -455,6 +458,7 @@ def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool)
         "per_page": per_page,
         "events": events,
         "client_procs": nprocs,
+        "livepy_ws": LIVEPY_WS,
         **environment(),
     }
     report["elapsed_s"] = round(time.monotonic() - started, 2)
@@ -467,7 +471,8 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"\nFan-out of one broadcast to N components ({cfg['per_page']} per connection), "
         f"{cfg['client_procs']} client processes, burst of {cfg['events']} events; "
-        f"{cfg['cpus']} CPUs, Python {cfg['python']}, git {cfg['git']}\n"
+        f"{cfg['cpus']} CPUs, Python {cfg['python']}, git {cfg['git']}; livepy served with "
+        f"uvicorn ws={cfg['livepy_ws']}\n"
     )
     rows = [["components", "server", "single: last patch", "burst: deliveries/s", "frame bytes"]]
     for key, row in report["results"].items():

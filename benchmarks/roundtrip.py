@@ -4,12 +4,16 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/roundtrip.py [--clicks 2000] [--rounds 6] [--no-pyview]
 
-Three uvicorn servers run as subprocesses of this script, on 127.0.0.1 only, with the same
-settings (``benchmarks/_serve.py``: ``ws="websockets-sansio"``, uvloop, httptools):
+Four uvicorn servers run as subprocesses of this script, on 127.0.0.1 only, with the same
+settings (``benchmarks/_serve.py``: uvloop, httptools, ``ws="websockets-sansio"`` unless said):
 
-* **livepy** serves ``examples.counter.app:app``. Each round the client GETs ``/``, decodes the
-  counter's ``lp-snapshot``, JOINs it over ``/livepy/ws`` (protocol v2) and then sends N
-  ``increment`` CALL frames one at a time, applying each REPLY's render diff and snapshot patch.
+* **livepy** serves ``examples.counter.app:app`` as ``livepy serve`` does, with uvicorn's ``ws=``
+  set to ``livepy.pusher.lean:PusherWebSocketProtocol`` (livepy's direct send). Each round the
+  client GETs ``/``, decodes the counter's ``lp-snapshot``, JOINs it over ``/livepy/ws``
+  (protocol v2) and then sends N ``increment`` CALL frames one at a time, applying each REPLY's
+  render diff and snapshot patch.
+* **livepy-asgi** is the same through plain ASGI (``ws="websockets-sansio"``), as
+  ``uvicorn app:app`` serves it.
 * **bare** is a bare Starlette WebSocket endpoint that answers every message with a
   precomputed payload as large as livepy's reply; the client sends messages as large as
   livepy's CALL frame. It is what the same socket stack costs with no framework work.
@@ -20,7 +24,7 @@ settings (``benchmarks/_serve.py``: ``ws="websockets-sansio"``, uvloop, httptool
 Latency is taken on the client with ``time.perf_counter_ns`` from just before the frame is
 sent to just after the reply has arrived; encoding, decoding and applying the reply happen
 outside that window. After an untimed warmup round of each, rounds cycle through all orders
-of the three (so machine noise hits each alike). The client offers no permessage-deflate, so
+of the four (so machine noise hits each alike). The client offers no permessage-deflate, so
 byte counts are the actual message payloads. Results are printed and written to
 ``benchmarks/results/roundtrip.json``.
 """
@@ -41,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    ASGI_WS,
     RESULTS,
     LiveClient,
     PhxClient,
@@ -176,12 +181,17 @@ def summarize(rounds: list[RoundResult]) -> dict[str, Any]:
 
 
 METRICS = ("p50_us", "p90_us", "p99_us", "mean_us", "min_us")
-PAIRS = (("livepy", "bare"), ("livepy", "pyview"), ("pyview", "bare"))
+PAIRS = (
+    ("livepy", "bare"),
+    ("livepy-asgi", "bare"),
+    ("livepy", "pyview"),
+    ("pyview", "bare"),
+)
 
 
 def print_report(report: dict[str, Any]) -> None:
     cfg, res = report["config"], report["results"]
-    names = [n for n in ("livepy", "bare", "pyview") if n in res]
+    names = [n for n in ("livepy", "livepy-asgi", "bare", "pyview") if n in res]
     pairs = [p for p in PAIRS if p[0] in res and p[1] in res]
     print()
     print(
@@ -189,9 +199,10 @@ def print_report(report: dict[str, Any]) -> None:
         f"interleaved, after 1 warmup round each; livepy at {cfg['git']}"
     )
     srv = cfg["servers"]["livepy"]
+    ws = ", ".join(f"{n} {cfg['servers'][n]['settings']['ws']}" for n in names)
     print(
-        f"uvicorn {srv['uvicorn']} ws={srv['settings']['ws']} loop={srv['settings']['loop']} "
-        f"http={srv['settings']['http']} (same for every server); client websockets "
+        f"uvicorn {srv['uvicorn']} loop={srv['settings']['loop']} "
+        f"http={srv['settings']['http']} (same for every server), ws= {ws}; client websockets "
         f"{cfg['versions']['websockets']} (asyncio), no compression; Python {cfg['python']}, "
         f"{cfg['cpus']} CPUs; load average (1/5/15 min) before {cfg['loadavg_before']}, "
         f"after {cfg['loadavg_after']}"
@@ -245,6 +256,9 @@ def run(clicks: int, rounds: int, with_pyview: bool) -> dict[str, Any]:
     servers: dict[str, Server] = {}
     try:
         servers["livepy"] = livepy_server("livepy", "examples.counter.app:app").start()
+        servers["livepy-asgi"] = livepy_server(
+            "livepy-asgi", "examples.counter.app:app", ws=ASGI_WS
+        ).start()
         # Warmup round of livepy; it also fixes the sizes the bare echo mirrors.
         warm = asyncio.run(deadline(livepy_round(servers["livepy"], clicks), limit))
         call_bytes = int(statistics.median(warm.bytes_out))
@@ -259,7 +273,7 @@ def run(clicks: int, rounds: int, with_pyview: bool) -> dict[str, Any]:
 
         def one(name: str) -> Any:
             server = servers[name]
-            if name == "livepy":
+            if name.startswith("livepy"):
                 return livepy_round(server, clicks)
             if name == "bare":
                 return bare_round(server, clicks, call_bytes, reply_bytes)

@@ -7,6 +7,7 @@ A browser test skips when Chromium is missing, unless ``LIVEPY_REQUIRE_REAL=1``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -43,10 +44,15 @@ def require_real(what: str) -> None:
     pytest.skip(message)
 
 
+# What `livepy serve` runs: Pusher sockets served lean, livepy's own through DirectSendProtocol.
+SERVE_WS = "livepy.pusher.lean:PusherWebSocketProtocol"
+ASGI_WS = "websockets-sansio"  # plain ASGI, as `uvicorn app:app` serves livepy
+
+
 class LiveServer:
     """A uvicorn server running an ASGI app inside the test event loop."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, ws: str | type[asyncio.Protocol] = SERVE_WS) -> None:
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -54,7 +60,7 @@ class LiveServer:
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="auto", ws="websockets-sansio")
+        config = uvicorn.Config(app, log_level="warning", lifespan="auto", ws=ws)
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
 
@@ -76,19 +82,34 @@ class LiveServer:
 ServeFactory = Callable[[Any], Awaitable[LiveServer]]
 
 
-@pytest_asyncio.fixture
-async def serve() -> AsyncIterator[ServeFactory]:
-    """Start ASGI apps on free ports; stop them after the test."""
+@contextlib.asynccontextmanager
+async def _servers(ws: str) -> AsyncIterator[ServeFactory]:
     servers: list[LiveServer] = []
 
     async def start(app: Any) -> LiveServer:
-        server = await LiveServer(app).start()
+        server = await LiveServer(app, ws).start()
         servers.append(server)
         return server
 
-    yield start
-    for server in servers:
-        await server.stop()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            await server.stop()
+
+
+@pytest_asyncio.fixture
+async def serve() -> AsyncIterator[ServeFactory]:
+    """Start ASGI apps on free ports, served as `livepy serve` serves them; stop them after."""
+    async with _servers(SERVE_WS) as start:
+        yield start
+
+
+@pytest_asyncio.fixture(params=["direct", "asgi"])
+async def serve_each(request: pytest.FixtureRequest) -> AsyncIterator[ServeFactory]:
+    """``serve``, once as `livepy serve` serves the app and once through plain ASGI."""
+    async with _servers(SERVE_WS if request.param == "direct" else ASGI_WS) as start:
+        yield start
 
 
 def chromium_missing() -> bool:

@@ -9,8 +9,8 @@ livepy.pusher.lean:PusherWebSocketProtocol``; ``livepy serve`` does so), this cl
 app, speaks WebSocket with the websockets sans-I/O ``ServerProtocol`` and is driven by
 callbacks. An idle socket has no task and no timer, only this object and its
 ``PusherConnection`` (about 9 KiB); a task exists only while its frames are being handled.
-Every other WebSocket (livepy's own ``/livepy/ws``, the app's) is handed, untouched, to
-uvicorn's ``websockets-sansio`` protocol.
+Every other WebSocket (livepy's own ``/livepy/ws``, the app's) is handed to uvicorn's
+``websockets-sansio`` protocol, extended with livepy's direct send (``livepy.transport.direct``).
 
 It also sees what ASGI hides: WebSocket control-frame pings count as activity (and are
 answered), and a socket whose unsent output exceeds ``MAX_WRITE_BUFFER`` (a client that
@@ -177,13 +177,11 @@ class PusherWebSocketProtocol(asyncio.Protocol):
     def _delegate(self, data: bytes) -> None:
         """Not a Pusher path: uvicorn's own protocol takes the socket from here on."""
         assert self._uvicorn is not None and self.transport is not None
-        # uvicorn >= 0.35; imported here so livepy.pusher loads with any uvicorn.
-        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+        # Imported here: it imports uvicorn's websockets-sansio protocol.
+        from livepy.transport.direct import DirectSendProtocol
 
         config, server_state, app_state = self._uvicorn
-        inner = WebSocketsSansIOProtocol(
-            config=config, server_state=server_state, app_state=app_state
-        )
+        inner = DirectSendProtocol(config=config, server_state=server_state, app_state=app_state)
         self._inner, self._uvicorn = inner, None
         inner.connection_made(self.transport)
         inner.data_received(data)

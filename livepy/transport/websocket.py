@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -27,6 +27,7 @@ from livepy.transport.origin import origin_allowed
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
+    from livepy.transport.direct import DirectSend
 
 __all__ = ["websocket_endpoint"]
 
@@ -34,6 +35,12 @@ logger = logging.getLogger("livepy.transport")
 
 PING_FRAME = encode(Ping())
 TRANSPORT = "ws"
+
+
+def direct_send_of(scope: Mapping[str, Any]) -> DirectSend | None:
+    """The scope's ``DirectSend``, when uvicorn runs livepy's ``DirectSendProtocol``."""
+    found = (scope.get("extensions") or {}).get("livepy.direct_send")
+    return found.get("send") if isinstance(found, dict) else None
 
 
 class _Pump:
@@ -45,6 +52,11 @@ class _Pump:
         self.conn = conn
         self.lock = asyncio.Lock()
         self.closed = False
+        # Served by livepy's DirectSendProtocol: frames are queued without awaiting and leave
+        # in one write per pass of the loop; the send limit becomes a bound on unsent bytes.
+        self.direct = direct_send_of(websocket.scope)
+        if self.direct is not None:
+            self.direct.on_stall(self.stalled, live.send_timeout)
         # The ASGI send callable itself: once accepted, Starlette's send() only re-checks the
         # state per message (two more coroutines per frame); close() still goes through it.
         # Behind Starlette's routing it is always an ``async def`` (its exception wrapper's),
@@ -54,6 +66,12 @@ class _Pump:
         )
 
     async def send(self, data: bytes) -> bool:
+        if self.direct is not None:
+            if self.closed or not self.direct.write(data):
+                return False
+            self.conn.sent(len(data))
+            account_sent(self.live, TRANSPORT, data, self.conn.client)
+            return True
         async with self.lock:
             if self.closed:
                 return False
@@ -85,9 +103,27 @@ class _Pump:
             self.closed = True
             if self.conn.close_code is None:
                 self.conn.close_code, self.conn.close_reason = code, reason
+            if self.direct is not None:  # never waits on a client that stopped reading
+                self.direct.close(code, reason)
+                return
             # The peer may be gone already, or the server may be closing the socket itself.
             with contextlib.suppress(OSError, RuntimeError, WebSocketDisconnect):
                 await self.websocket.close(code, reason)
+
+    def flush(self) -> None:
+        if self.direct is not None:
+            self.direct.flush()
+
+    def stalled(self) -> None:
+        """DirectSend's report: too much unsent for too long. Close now, as a failed send does."""
+        if self.closed:
+            return
+        self.closed = True
+        self.conn.close_code = c.WS_CLOSE_SLOW_CONSUMER
+        self.conn.close_reason = "slow consumer: unsent frames piled up"
+        log_event(logger, logging.WARNING, "slow_consumer", client=self.conn.client)
+        assert self.direct is not None
+        self.direct.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer")
 
     async def watchdog(self) -> None:
         """Send PINGs; close on a close request (draining) or after too long a silence."""
@@ -187,6 +223,7 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
             for reply in replies:
                 if not await pump.send(reply):
                     break
+            pump.flush()
             if pump.closed:
                 break
     except (WebSocketDisconnect, OSError):

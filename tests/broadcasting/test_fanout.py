@@ -16,6 +16,12 @@ from tests.conftest import LiveServer, ServeFactory, page_app
 from tests.protocol_client import ProtocolClient
 
 
+@pytest.fixture
+def serve(serve_each: ServeFactory) -> ServeFactory:
+    """Every test here runs as `livepy serve` serves the app and through plain ASGI."""
+    return serve_each
+
+
 class FanTicker(Component):
     template_source = "<p>{{ label }}: {{ value }}</p>"
     label: str = "tick"

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from livepy.pusher.lean import PusherWebSocketProtocol
-from tests.conftest import LiveServer, ServeFactory
+from tests.conftest import ASGI_WS, LiveServer, ServeFactory
 from tests.pusher.node import NodeClient
 
 
@@ -19,7 +19,7 @@ async def serve(request: pytest.FixtureRequest) -> AsyncIterator[ServeFactory]:
     servers: list[LiveServer] = []
 
     async def start(app: Any) -> LiveServer:
-        server = LiveServer(app)
+        server = LiveServer(app, ws=ASGI_WS)
         if request.param == "lean":
             server.server.config.ws = PusherWebSocketProtocol
         servers.append(await server.start())

@@ -321,7 +321,7 @@ async def restart(server: LiveServer) -> LiveServer:
     """Stop the server and start it again on the same port (same app, same livepy)."""
     port = server.port
     await server.stop()
-    again = LiveServer(server.app)
+    again = LiveServer(server.app, ws=server.server.config.ws)
     again.sock.close()
     again.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     again.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -86,6 +86,7 @@ class StuckSocket:
 
     def __init__(self, stuck: bool) -> None:
         self.stuck = stuck
+        self.scope: dict[str, Any] = {"type": "websocket"}  # plain ASGI: no direct send
         self.sent: list[bytes] = []
         self.closed_with: tuple[int, str] | None = None
 

@@ -16,6 +16,12 @@ from tests.conftest import ServeFactory
 from tests.transport.apps import PONG, close_code, make_app, wait_until
 
 
+@pytest.fixture
+def serve(serve_each: ServeFactory) -> ServeFactory:
+    """Every test here runs as `livepy serve` serves the app and through plain ASGI."""
+    return serve_each
+
+
 async def test_ping_arrives_and_silent_client_is_closed_with_4408(
     serve: ServeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

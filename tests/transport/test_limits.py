@@ -15,6 +15,12 @@ from tests.conftest import ServeFactory
 from tests.transport.apps import close_code, make_app, pong, wait_until
 
 
+@pytest.fixture
+def serve(serve_each: ServeFactory) -> ServeFactory:
+    """Every test here runs as `livepy serve` serves the app and through plain ASGI."""
+    return serve_each
+
+
 async def test_per_process_limit_refuses_with_4429_and_frees_slots(
     serve: ServeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -14,6 +15,12 @@ from livepy.protocol import Join, JoinItem, encode
 from livepy.protocol import constants as c
 from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import snapshots_in
+
+
+@pytest.fixture
+def serve(serve_each: ServeFactory) -> ServeFactory:
+    """Every test here runs as `livepy serve` serves the app and through plain ASGI."""
+    return serve_each
 
 
 class Firehose(Component):

@@ -32,6 +32,12 @@ from tests.conftest import ServeFactory
 from tests.protocol_client import ProtocolClient
 
 
+@pytest.fixture
+def serve(serve_each: ServeFactory) -> ServeFactory:
+    """Every test here runs as `livepy serve` serves the app and through plain ASGI."""
+    return serve_each
+
+
 class WsCounter(Component):
     template_source = "<div><span>{{ count }}</span></div>"
     count: int = 0
