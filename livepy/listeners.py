@@ -105,7 +105,10 @@ def _fill(template: str, instance: Component, user_id: str | None) -> str | None
         return None
 
 
-Run = Callable[[int, Callable[[Component], Awaitable[float | None]]], Awaitable[None]]
+# (ref, change): a change may return its throttle, or an awaitable of it (livepy.session.Change)
+Run = Callable[
+    [int, Callable[[Component], Awaitable[float | None] | float | None]], Awaitable[None]
+]
 
 
 class ChannelListeners:
@@ -129,16 +132,29 @@ class ChannelListeners:
         (lets the click path skip the coroutine)."""
         return bool(channel_listeners(type(instance))) or ref in self._by_ref
 
+    def settled(self, ref: int, instance: Component) -> bool:
+        """True when ``sync`` has nothing to do: ``ref`` listens on exactly the channels its
+        state names, with none refused (the usual push; lets it skip the coroutine)."""
+        spec = channel_listeners(type(instance))
+        if not spec and ref not in self._by_ref:
+            return True
+        return not self._refused.get(ref) and self._wanted(spec, instance) == self._by_ref.get(
+            ref, set()
+        )
+
+    def _wanted(self, spec: ListenerSpec, instance: Component) -> set[str]:
+        return {
+            name
+            for template, _ in spec
+            if (name := _fill(template, instance, self.user_id)) is not None
+        }
+
     async def sync(self, ref: int, instance: Component) -> list[ProtocolError]:
         """Subscribe ``ref`` to the channels its state names now; return refusals."""
         spec = channel_listeners(type(instance))
         if not spec and ref not in self._by_ref:
             return []  # most components listen on nothing: no sets to build on every call
-        wanted = {
-            name
-            for template, _ in spec
-            if (name := _fill(template, instance, self.user_id)) is not None
-        }
+        wanted = self._wanted(spec, instance)
         current = self._by_ref.get(ref, set())
         if wanted == current and not self._refused.get(ref):
             return []  # the usual push: the same channels, no sets to build and compare
@@ -254,7 +270,9 @@ class ChannelListeners:
             for delivery in missed:
                 event = decode_event(delivery)
                 if event.name != PRESENCE_EVENT:
-                    await _handle(instance, event, self.user_id)
+                    outcome = _handle(instance, event, self.user_id)
+                    if outcome is not None and not isinstance(outcome, float):
+                        await outcome
         return lost
 
     def listens_on(self, channel: str) -> bool:
@@ -325,8 +343,8 @@ class EventChange:
         self.event = event
         self.user_id = user_id
 
-    async def __call__(self, instance: Component) -> float | None:
-        return await _handle(instance, self.event, self.user_id)
+    def __call__(self, instance: Component) -> float | Awaitable[float | None] | None:
+        return _handle(instance, self.event, self.user_id)
 
 
 async def _call(instance: Component, method: str, argument: Any) -> None:
@@ -354,17 +372,56 @@ async def _handle_presence(
                 await _call(instance, method, member)
 
 
-async def _handle(instance: Component, event: Event, user_id: str | None) -> float | None:
-    """Run the matching listeners; return the longest throttle among them (or None)."""
-    throttle: float | None = None
+def _handle(
+    instance: Component, event: Event, user_id: str | None
+) -> float | Awaitable[float | None] | None:
+    """Run the matching listeners; return the longest throttle among them (or None).
+
+    Listeners that are plain functions run here, without a coroutine (one broadcast reaches
+    thousands of components); from the first one that returns an awaitable, the rest run in
+    a coroutine, which is returned. Placeholders are filled as each listener is reached, so a
+    listener that moves the state moves the channels the next ones match.
+    """
     if event.epoch:  # remember how far this instance got, for recovery after a reconnect
         instance.offsets[event.channel] = [event.epoch, int(event.offset)]
-    for (template, name), methods in channel_listeners(type(instance)).items():
+    spec = channel_listeners(type(instance))
+    throttle: float | None = None
+    for index, ((template, name), methods) in enumerate(spec.items()):
         if name != event.name or _fill(template, instance, user_id) != event.channel:
             continue
-        for method in methods:
-            await _call(instance, method, event.data)
-            interval = getattr(getattr(instance, method), "__livepy_throttle__", None)
-            if interval is not None:
-                throttle = max(throttle or 0.0, interval)
+        for position, method in enumerate(methods):
+            result = getattr(instance, method)(event.data)
+            if result is not None and inspect.isawaitable(result):
+                rest = methods[position:], list(spec.items())[index + 1 :]
+                return _handle_rest(instance, event, user_id, result, throttle, *rest)
+            throttle = _longest(throttle, instance, method)
     return throttle
+
+
+async def _handle_rest(
+    instance: Component,
+    event: Event,
+    user_id: str | None,
+    awaiting: Awaitable[Any],
+    throttle: float | None,
+    methods: list[str],
+    listeners: list[tuple[tuple[str, str], list[str]]],
+) -> float | None:
+    """``_handle`` from the listener ``methods[0]`` returned ``awaiting`` on."""
+    await awaiting
+    throttle = _longest(throttle, instance, methods[0])
+    for method in methods[1:]:
+        await _call(instance, method, event.data)
+        throttle = _longest(throttle, instance, method)
+    for (template, name), more in listeners:
+        if name != event.name or _fill(template, instance, user_id) != event.channel:
+            continue
+        for method in more:
+            await _call(instance, method, event.data)
+            throttle = _longest(throttle, instance, method)
+    return throttle
+
+
+def _longest(throttle: float | None, instance: Component, method: str) -> float | None:
+    interval = getattr(getattr(instance, method), "__livepy_throttle__", None)
+    return throttle if interval is None else max(throttle or 0.0, interval)

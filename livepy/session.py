@@ -65,8 +65,9 @@ _active_live: ContextVar[LivePy | None] = ContextVar("livepy_active_live", defau
 # A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
 REISSUE_AFTER = 3600
 
-# A change to one component; it may return a throttle interval (seconds) for its render.
-Change = Callable[[Component], Awaitable[float | None]]
+# A change to one component; it may return a throttle interval (seconds) for its render, or
+# an awaitable of it (a broadcast's listeners that are plain functions need no coroutine).
+Change = Callable[[Component], Awaitable[float | None] | float | None]
 DEFERRED = b""  # _change's answer when the render was postponed by a throttle
 
 
@@ -357,7 +358,11 @@ class LiveSession:
                     throttle = await self._apply(instance, change)
                 else:
                     event = getattr(change, "event", None)  # a broadcast: render once per state
-                    throttle = await change(instance)
+                    outcome = change(instance)
+                    if outcome is None or isinstance(outcome, float):
+                        throttle = outcome
+                    else:
+                        throttle = await outcome
             except ProtocolError:
                 raise
             except Exception as exc:
@@ -466,27 +471,42 @@ class LiveSession:
 
     async def _drain(self) -> None:
         while self._work:  # (None once the connection closed)
-            ref, change = self._work.popleft()
+            # One lock for every change queued now (a broadcast to five components of a page
+            # queues five); their frames and broadcasts go out after it, in order.
             async with self._lock:
-                live = self.components.get(ref)
-                if live is None:
-                    continue
-                error = await self._change(live, change, None)
-                if error is DEFERRED:
-                    continue
-                frames = [error if error is not None else self._pushed(live)]
-                pending: list[PendingBroadcast] = []
-                if error is None:
-                    if is_bound(live.instance):  # no coroutine per push for the rest
-                        frames += await self._propagate(live)
-                    refusals = await self.listeners.sync(ref, live.instance)
-                    frames += [self._error(refusal) for refusal in refusals]
-                    pending, live.instance.pending_broadcasts = live.instance.pending_broadcasts, []
-            for frame in frames:
-                if self.push is not None and frame is not None:
-                    await self.push(frame)
-            if pending:
-                await self._publish(pending)
+                outcomes = []
+                while self._work:
+                    ref, change = self._work.popleft()
+                    live = self.components.get(ref)
+                    if live is not None:
+                        outcome = await self._push_change(live, change)
+                        if outcome is not None:
+                            outcomes.append(outcome)
+            for frames, pending in outcomes:
+                for frame in frames:
+                    if self.push is not None and frame is not None:
+                        await self.push(frame)
+                if pending:
+                    await self._publish(pending)
+
+    async def _push_change(
+        self, live: Live, change: Change
+    ) -> tuple[list[bytes | None], list[PendingBroadcast]] | None:
+        """A broadcast's change to one component: its frames and its own broadcasts."""
+        error = await self._change(live, change, None)
+        if error is DEFERRED:
+            return None
+        if error is not None:
+            return [error], []
+        frames = [self._pushed(live)]
+        instance = live.instance
+        if is_bound(instance):  # no coroutine per push for the rest
+            frames += await self._propagate(live)
+        if not self.listeners.settled(live.ref, instance):
+            refusals = await self.listeners.sync(live.ref, instance)
+            frames += [self._error(refusal) for refusal in refusals]
+        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
+        return frames, pending
 
     def _pushed(self, live: Live) -> bytes | None:
         live.pushed_at = self._loop_time()

@@ -37,7 +37,12 @@ async def test_ping_arrives_and_silent_client_is_closed_with_4408(
     assert time.monotonic() - opened >= 0.2
     events = [getattr(r, "event", None) for r in caplog.records]
     assert "heartbeat_timeout" in events
-    (line,) = [r.getMessage() for r in caplog.records if getattr(r, "event", "") == "disconnect"]
+
+    def disconnects() -> list[str]:  # logged once the server side has wound down
+        return [r.getMessage() for r in caplog.records if getattr(r, "event", "") == "disconnect"]
+
+    await wait_until(lambda: bool(disconnects()))
+    (line,) = disconnects()
     assert "code=4408 by=server" in line and "frames_in=0" in line
 
 
