@@ -194,13 +194,14 @@ class ComponentTest:
         worker = self.session._worker
         if worker is not None:
             await worker
-        for frame_bytes in self.pushed:
+        frames = self.pushed[:]
+        self.pushed.clear()  # taken even when one is an error: the next receive starts afresh
+        for frame_bytes in frames:
             frame = decode_server_frame(frame_bytes)
             if isinstance(frame, ErrorFrame):
                 raise LivepyTestError(frame.code, frame.message)
             assert isinstance(frame, Reply)
             self._apply(frame)
-        self.pushed.clear()
         return self
 
     def receive(self, channel: str, event: str, data: Any = None) -> ComponentTest:
