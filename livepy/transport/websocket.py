@@ -133,8 +133,11 @@ class _Pump:
         while True:
             now = time.monotonic()
             wake = min(next_ping, now + timeout - conn.idle_for())
+            # asyncio.timeout, not wait_for: no second task held per idle socket (memory, and a
+            # task created per heartbeat on every connection).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(conn.close_requested.wait(), max(0.0, wake - now))
+                async with asyncio.timeout(max(0.0, wake - now)):
+                    await conn.close_requested.wait()
             if conn.close_requested.is_set():
                 await self.close(conn.close_code or c.WS_CLOSE_SERVICE_RESTART, conn.close_reason)
                 return
