@@ -471,23 +471,32 @@ class LiveSession:
 
     async def _drain(self) -> None:
         while self._work:  # (None once the connection closed)
-            # One lock for every change queued now (a broadcast to five components of a page
-            # queues five); their frames and broadcasts go out after it, in order.
+            # One lock for the changes queued now (a broadcast to five components of a page
+            # queues five), not for those that arrive meanwhile: a click waits for one batch at
+            # most. Their frames and broadcasts go out after it, in order, even if one failed.
+            outcomes = []
+            failure: Exception | None = None
             async with self._lock:
-                outcomes = []
-                while self._work:
-                    ref, change = self._work.popleft()
-                    live = self.components.get(ref)
-                    if live is not None:
-                        outcome = await self._push_change(live, change)
-                        if outcome is not None:
-                            outcomes.append(outcome)
+                try:
+                    for _ in range(len(self._work)):
+                        if not self._work:  # the connection closed meanwhile
+                            break
+                        ref, change = self._work.popleft()
+                        live = self.components.get(ref)
+                        if live is not None:
+                            outcome = await self._push_change(live, change)
+                            if outcome is not None:
+                                outcomes.append(outcome)
+                except Exception as exc:
+                    failure = exc
             for frames, pending in outcomes:
                 for frame in frames:
                     if self.push is not None and frame is not None:
                         await self.push(frame)
                 if pending:
                     await self._publish(pending)
+            if failure is not None:
+                raise failure
 
     async def _push_change(
         self, live: Live, change: Change
