@@ -119,6 +119,11 @@ class DirectSendProtocol(WebSocketsSansIOProtocol):
         if self.transport.get_write_buffer_size() > MAX_UNSENT:
             self._stalled()
 
+    def shutdown(self) -> None:
+        """uvicorn's own shutdown closes with 1012: what is queued goes out before that."""
+        self.flush()
+        super().shutdown()
+
     async def send(self, message: Any) -> None:
         if self._queued:  # what the endpoint queued goes out before an accept or a close
             self.flush()
