@@ -29,8 +29,8 @@ async def test_ping_arrives_and_silent_client_is_closed_with_4408(
     app, live = make_app(heartbeat_interval=0.1)
     assert live.heartbeat_timeout == pytest.approx(0.2)
     server = await serve(app)
+    opened = time.monotonic()  # before connecting: the server's silence is counted from accept
     async with connect(server.ws_url + "/livepy/ws") as ws:
-        opened = time.monotonic()
         assert msgpack.unpackb(await ws.recv()) == [c.FRAME_PING]
         code, reason = await close_code(ws)  # never answered: the server gives up
     assert code == c.WS_CLOSE_HEARTBEAT_TIMEOUT and reason == "heartbeat timeout"
