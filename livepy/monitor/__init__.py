@@ -16,7 +16,8 @@ when ``monitor_auth`` allows a page: it is signed with the secret key over the p
 same user and only for ``token_ttl`` seconds after the page was rendered, and the sampler stops
 feeding channels whose token has expired, so a token seen once is not a lasting pass: when
 ``monitor_auth`` turns a user away, reloading is refused and the open page goes quiet within
-``token_ttl``.
+``token_ttl``. The page reloads itself shortly before then (``refresh_after``), which asks
+``monitor_auth`` again and gets a new token: an allowed user's monitor never goes quiet.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ CLOCK_SKEW = 60  # seconds a token may seem to come from the future (several wor
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>livepy monitor</title>
+<meta http-equiv="refresh" content="{{ refresh }}">
 <style>
 body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2rem .5rem;
@@ -187,8 +189,13 @@ class Monitor:
         self.start()
         token = self.issue_token(await self.live.resolve_user(request))
         page = self.live.env.from_string(_PAGE)
-        html = page.render(request=request, token=token)
+        html = page.render(request=request, token=token, refresh=self.refresh_after())
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    def refresh_after(self) -> int:
+        """Seconds after which the page reloads itself: shortly before its token expires, so an
+        open monitor keeps updating, with ``monitor_auth`` asked again on each reload."""
+        return max(1, int(self.token_ttl - min(60.0, self.token_ttl / 10)))
 
     def _count_broadcast(self, channel: str, event: str, data: Any, exclude: str | None) -> None:
         self._broadcasts += 1

@@ -50,6 +50,39 @@ async def test_monitor_follows_connections_messages_and_channels(
         await module.live.monitor.stop()
 
 
+async def test_an_open_monitor_outlives_its_token(browser: Any, serve: ServeFactory) -> None:
+    """The page reloads itself before its token expires, so it keeps getting figures."""
+    module = load_example("monitor")
+    module.live.monitor.interval = 0.2
+    module.live.monitor.token_ttl = 3.0
+    assert module.live.monitor.refresh_after() == 2
+    server = await serve(module.app)
+    context = await browser.new_context()
+    try:
+        monitor = await context.new_page()
+        await monitor.goto(server.url + "/livepy/monitor")
+        await monitor.wait_for_function("window.livepy && window.livepy.connected")
+        await monitor.evaluate("window.firstLoad = true")
+        expired_ms = int((time.time() + 3.5) * 1000)  # the first token's lifetime, and a margin
+        # Past the first token's lifetime: a reloaded page (no window.firstLoad), with a new
+        # snapshot, whose panel was fed a sample (the connection count is only ever sampled).
+        await monitor.wait_for_function(
+            "!window.firstLoad && window.livepy && window.livepy.connected"
+            " && Number(document.querySelector('.connections').textContent) >= 1",
+            timeout=15_000,
+        )
+        await monitor.wait_for_function(f"Date.now() > {expired_ms}", timeout=15_000)
+        # Figures still arrive (a reload shows 0 until its first sample): only a live token's
+        # channel is fed, and the first one's no longer is.
+        await monitor.evaluate("document.querySelector('.connections').textContent = 'x'")
+        await monitor.wait_for_function(
+            "Number(document.querySelector('.connections')?.textContent) >= 1", timeout=15_000
+        )
+    finally:
+        await context.close()
+        await module.live.monitor.stop()
+
+
 async def test_monitor_is_refused_without_the_callbacks_consent(serve: ServeFactory) -> None:
     live = LivePy(templates=[], secret_key="k", monitor="/watch", monitor_auth=lambda r: False)
     server = await serve(page_app(live))
