@@ -85,6 +85,26 @@ def test_refused_channel_is_visible_to_tests() -> None:
     test.receive("private-orders.1", "Shipped", {"carrier": "DHL"}).assert_see("order 1: new")
 
 
+class TypingIndicator(Component):
+    template_source = "<p>{{ typing or 'nobody' }} is typing</p>"
+    room: int = 1
+    typing: str = ""
+
+    @on("private-room.{room}", "client-typing")
+    def someone_types(self, data: dict[str, str]) -> None:
+        self.typing = data["name"]
+
+
+@live.channel("room.{room}")
+def members_only(user: str | None, room: int) -> bool:
+    return user is not None
+
+
+def test_a_whisper_is_received_as_its_client_event() -> None:
+    test = live.test(TypingIndicator, acting_as="ada").assert_see("nobody is typing")
+    test.receive("private-room.1", "client-typing", {"name": "Ada"}).assert_see("Ada is typing")
+
+
 def test_authorize_helper() -> None:
     assert authorize(live, "alice", "private-orders.7").allowed
     assert not authorize(live, "bob", "private-orders.7").allowed
