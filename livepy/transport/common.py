@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
     from livepy.app import LivePy
 
-__all__ = ["account_sent", "client_address", "error_code", "log_refusal"]
+__all__ = ["DIRECT_SEND", "account_sent", "client_address", "error_code", "log_refusal"]
+
+# The scope extension through which livepy.transport.direct offers the endpoint its direct send
+# (named here, where nothing imports uvicorn, so the endpoint can look for it).
+DIRECT_SEND = "livepy.direct_send"
 
 logger = logging.getLogger("livepy.transport")
 

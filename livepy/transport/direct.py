@@ -31,9 +31,11 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
+from livepy.transport.common import DIRECT_SEND
+
 __all__ = ["EXTENSION", "MAX_UNSENT", "DirectSend", "DirectSendProtocol", "binary_frame_header"]
 
-EXTENSION = "livepy.direct_send"  # the endpoint reads it by name: it does not import uvicorn
+EXTENSION = DIRECT_SEND
 MAX_UNSENT = 4 << 20  # bytes a socket may hold unsent before it counts as a slow consumer
 
 _BINARY_FIN = 0x82

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from livepy.protocol import constants as c
 from livepy.protocol.frames import ErrorFrame, Ping, encode
 from livepy.session import LiveSession
-from livepy.transport.common import account_sent, client_address, log_refusal
+from livepy.transport.common import DIRECT_SEND, account_sent, client_address, log_refusal
 from livepy.transport.connections import Connection
 from livepy.transport.deadline import finish_within
 from livepy.transport.logfmt import log_event
@@ -39,7 +39,7 @@ TRANSPORT = "ws"
 
 def direct_send_of(scope: Mapping[str, Any]) -> DirectSend | None:
     """The scope's ``DirectSend``, when uvicorn runs livepy's ``DirectSendProtocol``."""
-    found = (scope.get("extensions") or {}).get("livepy.direct_send")
+    found = (scope.get("extensions") or {}).get(DIRECT_SEND)
     return found.get("send") if isinstance(found, dict) else None
 
 

@@ -14,20 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from livepy import Component, LivePy, action, url
+from tests.browser.test_navigation import BrNavCount
 from tests.conftest import ServeFactory
 
 pytestmark = pytest.mark.browser
-
-
-class BrNavMoreCount(Component):
-    template_source = (
-        '<div><button class="inc" lp-click="inc">+</button><b class="n">{{ n }}</b></div>'
-    )
-    n: int = 0
-
-    @action
-    def inc(self) -> None:
-        self.n += 1
 
 
 class BrNavMoreQuery(Component):
@@ -101,7 +91,7 @@ async def _open(serve: ServeFactory, page: Any, app: Starlette) -> tuple[str, li
 async def test_pages_that_set_session_cookies_are_fetched_not_reloaded(
     serve: ServeFactory, page: Any
 ) -> None:
-    base, documents = await _open(serve, page, _app("br_nav_more_count", sessions=True))
+    base, documents = await _open(serve, page, _app(BrNavCount.name, sessions=True))
     assert await page.text_content(".visits") == "1"
     await page.click(".to-two")
     await _ready(page, "Two")

@@ -122,14 +122,6 @@ async def cluster(redis_server: RedisServer, tmp_path: Path) -> AsyncIterator[Ca
         await node.stop()
 
 
-@pytest.fixture
-async def nodes() -> AsyncIterator[list[NodeClient]]:
-    started: list[NodeClient] = []
-    yield started
-    for client in started:
-        await client.close()
-
-
 async def subscribe(client: NodeClient, channel: str) -> None:
     await client.send(op="subscribe", channel=channel)
     await client.expect(of_type("subscribed", channel=channel))

@@ -19,7 +19,7 @@ from livepy.pusher.signing import channel_auth, sign_request
 from tests.conftest import LiveServer, ServeFactory
 from tests.pusher.node import APP_ID, KEY, SECRET
 from tests.pusher.test_pusher_js import make_app
-from tests.pusher.wire import frame, subscribe
+from tests.pusher.wire import frame, presence_pair, subscribe
 
 
 def sdk(server: LiveServer, secret: str = SECRET) -> pusher.Pusher:
@@ -62,12 +62,7 @@ async def test_socket_id_excludes_the_sender(server: LiveServer) -> None:
 
 
 async def test_channel_queries(server: LiveServer) -> None:
-    async with (
-        connect(f"{server.ws_url}/app/{KEY}") as ada,
-        connect(f"{server.ws_url}/app/{KEY}") as bob,
-    ):
-        await subscribe(ada, "presence-room.1", "ada")
-        await subscribe(bob, "presence-room.1", "bob")
+    async with presence_pair(server.ws_url):
         client = sdk(server)
         channels = await call(client.channels_info)
         assert channels == {"channels": {"presence-room.1": {}}}
@@ -170,12 +165,7 @@ async def test_auth_endpoint_signs_with_the_channel_rules(server: LiveServer) ->
 
 
 async def test_terminate_user_connections(server: LiveServer) -> None:
-    async with (
-        connect(f"{server.ws_url}/app/{KEY}") as ada,
-        connect(f"{server.ws_url}/app/{KEY}") as bob,
-    ):
-        await subscribe(ada, "presence-room.1", "ada")
-        await subscribe(bob, "presence-room.1", "bob")
+    async with presence_pair(server.ws_url) as (ada, bob):
         assert (await frame(ada))["event"] == "pusher_internal:member_added"
         assert await call(sdk(server).terminate_user_connections, "bob") == {}
         error = await frame(bob)
@@ -218,12 +208,7 @@ async def test_connections_counts_every_socket(server: LiveServer) -> None:
 
 async def test_trigger_with_info_reports_each_channel(server: LiveServer) -> None:
     """The SDK's ``trigger`` has no ``info``: the spec's request is signed by hand."""
-    async with (
-        connect(f"{server.ws_url}/app/{KEY}") as ada,
-        connect(f"{server.ws_url}/app/{KEY}") as bob,
-    ):
-        await subscribe(ada, "presence-room.1", "ada")
-        await subscribe(bob, "presence-room.1", "bob")
+    async with presence_pair(server.ws_url) as (ada, bob):
         await frame(ada)  # bob's member_added
         await ada.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "news"}}))
         assert (await frame(ada))["event"] == "pusher_internal:subscription_succeeded"

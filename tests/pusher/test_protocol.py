@@ -17,7 +17,7 @@ from livepy.pusher.signing import user_auth
 from tests.conftest import LiveServer, ServeFactory
 from tests.pusher.node import KEY, SECRET
 from tests.pusher.test_pusher_js import make_app
-from tests.pusher.wire import frame, subscribe
+from tests.pusher.wire import frame, presence_pair, subscribe
 
 
 @pytest.fixture
@@ -31,12 +31,7 @@ def whisper(channel: str, n: int) -> str:
 
 
 async def test_presence_whisper_carries_user_id_and_is_rate_limited(server: LiveServer) -> None:
-    async with (
-        connect(f"{server.ws_url}/app/{KEY}") as ada,
-        connect(f"{server.ws_url}/app/{KEY}") as bob,
-    ):
-        await subscribe(ada, "presence-room.1", "ada")
-        await subscribe(bob, "presence-room.1", "bob")
+    async with presence_pair(server.ws_url) as (ada, bob):
         assert (await frame(ada))["event"] == "pusher_internal:member_added"
         await ada.send(whisper("presence-room.1", 0))
         assert await frame(bob) == {

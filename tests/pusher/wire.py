@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 
 from livepy.pusher.signing import channel_auth
 from tests.pusher.node import KEY, SECRET
@@ -30,3 +32,15 @@ async def subscribe(ws: ClientConnection, channel: str, user: str | None = None)
     succeeded = await frame(ws)
     assert succeeded["event"] == "pusher_internal:subscription_succeeded", succeeded
     return str(socket_id)
+
+
+@contextlib.asynccontextmanager
+async def presence_pair(
+    ws_url: str, channel: str = "presence-room.1"
+) -> AsyncIterator[tuple[ClientConnection, ClientConnection]]:
+    """Two raw sockets, ada then bob, both members of ``channel`` (ada has yet to read bob's
+    member_added)."""
+    async with connect(f"{ws_url}/app/{KEY}") as ada, connect(f"{ws_url}/app/{KEY}") as bob:
+        await subscribe(ada, channel, "ada")
+        await subscribe(bob, channel, "bob")
+        yield ada, bob
