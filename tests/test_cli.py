@@ -47,6 +47,19 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 @pytest.mark.redis
+async def get_once_listening(process: asyncio.subprocess.Process, url: str) -> httpx.Response:
+    """GET ``url`` as soon as the ``livepy serve`` being started listens (polling, 30 s)."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(600):
+            if process.returncode is not None:
+                pytest.fail(f"livepy serve exited with {process.returncode}")
+            try:
+                return await http.get(url)
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)  # polling until a worker listens
+    pytest.fail("livepy serve never listened")
+
+
 async def test_serve_runs_two_workers_on_redis(redis_server: RedisServer) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -60,15 +73,7 @@ async def test_serve_runs_two_workers_on_redis(redis_server: RedisServer) -> Non
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(600):
-                try:
-                    page = await http.get(f"http://127.0.0.1:{port}/")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)  # polling until a worker listens
-            else:
-                pytest.fail("livepy serve never listened")
+        page = await get_once_listening(process, f"http://127.0.0.1:{port}/")
         assert page.status_code == 200 and "lp-snapshot" in page.text
     finally:
         process.terminate()
@@ -126,17 +131,7 @@ async def test_serve_imports_the_app_from_the_current_folder(tmp_path: Path) -> 
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(600):
-                if process.returncode is not None:
-                    pytest.fail(f"livepy serve exited with {process.returncode}")
-                try:
-                    up = await http.get(f"http://127.0.0.1:{port}/up")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)  # polling until the server listens
-            else:
-                pytest.fail("livepy serve never listened")
+        up = await get_once_listening(process, f"http://127.0.0.1:{port}/up")
         assert up.json() == {"health": "OK"}
     finally:
         process.terminate()
