@@ -13,15 +13,16 @@ renders as before:
 
 - a class that sets ``shared_render = False`` (for templates that read per-user data from
   outside the state: a context variable, a per-request global), or that has ``rendering`` /
-  ``rendered`` hooks;
+  ``rendered`` / ``dehydrate`` hooks;
 - an instance with children (their ids are in the parent's html), or holding an attribute
   outside its state that is not plain data (attributes that are plain data, such as feature
   flags and validation messages, are part of the key, like the state);
 - an html in which the instance's id appears other than on its root (a template that prints
   ``this.id``): that class is then never shared again.
 
-The snapshot patch is shared the same way: a pushed state that encodes to the same bytes as one
-already pushed is replaced by that one object (interned), so the ops from one state to the next
+The snapshot patch is shared the same way. The state is dumped and encoded once, before the
+render: those bytes key the render, and a state that encodes to the same bytes as one already
+pushed is replaced by that one object (interned), so the ops from one state to the next
 and the canonical encoding the MAC covers are computed once for every component that holds it;
 only the MAC itself, which covers each component's id, is per component.
 
@@ -32,7 +33,6 @@ lives for about one delivery.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import weakref
 from collections import OrderedDict
@@ -54,53 +54,34 @@ __all__ = ["SharedRenders"]
 _BOOKKEEPING = frozenset(
     {"id", "children", "pending_broadcasts", "pending_effects", "offsets", "$computed"}
 )
-_OFFSETS_KEY = "$offsets"  # where a listener leaves the event's offset: not a render input
 _MASK = "\0"  # stands for a component id in the diff cache's keys (never in html)
 _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
 _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
-_MAX_RAW_KEY = 256  # render keys up to this size are the packed values themselves
-# A shareable class's (state field names, attribute names outside the render key), kept on the
+# A shareable class's attribute names that are not render inputs beyond its state, kept on the
 # class itself: a plain attribute read, where a weak dictionary makes a weak reference per lookup
 _LAYOUT = "_livepy_render_layout"
 _SHAREABLE: weakref.WeakKeyDictionary[type[Component], bool] = weakref.WeakKeyDictionary()
 
 
-def render_key(instance: Component) -> bytes | None:
-    """A key for everything this instance's render reads (the packed values, or their digest
-    when large), or None when that is unknowable.
-
-    That is its state (without the broadcast offsets) and every other attribute it holds, as
-    long as those are plain data (feature flags, an error bag's messages): an attribute that is
-    not plain data may render differently for each instance, so the instance is not shared.
-    """
+def _render_extras(instance: Component) -> list[Any] | None:
+    """The attributes outside the state that a render may read, as plain data: ``[]`` for most
+    instances; None when the instance cannot be shared (children, a class that opts out, an
+    attribute that is not plain data)."""
     cls = type(instance)
     layout = None if instance.children else cls.__dict__.get(_LAYOUT)
     if layout is None:
         if instance.children or not _class_shareable(cls):
             return None
-        layout = (tuple(cls.__state_fields__), frozenset(cls.__state_fields__) | _BOOKKEEPING)
+        layout = frozenset(cls.__state_fields__) | _BOOKKEEPING
         setattr(cls, _LAYOUT, layout)  # its own, in its __dict__: subclasses get theirs
-    names, ignored = layout
     attributes = vars(instance)
-    extra_values = []
-    for name in sorted(attributes.keys() - ignored):  # a set operation: C speed
+    extras = []
+    for name in sorted(attributes.keys() - layout):  # a set operation: C speed
         value = attributes[name]
         messages = getattr(value, "messages", None)  # the validation error bag
-        extra_values.append([name, messages if isinstance(messages, dict) else value])
-    try:  # the raw values, when msgpack takes them as they are (fast: most states are plain)
-        values = [getattr(instance, name, None) for name in names]
-        packed: bytes = msgpack.packb([values, extra_values], use_bin_type=True, strict_types=True)
-    except (TypeError, ValueError, OverflowError):
-        state = instance.dump_state()  # enums, dataclasses...: their wire form
-        state.pop(_OFFSETS_KEY, None)
-        try:
-            packed = msgpack.packb([state, extra_values], use_bin_type=True)
-        except (TypeError, ValueError, OverflowError):
-            return None
-    if len(packed) <= _MAX_RAW_KEY:  # small: the bytes are the key, no digest to compute
-        return packed
-    return hashlib.blake2b(packed, digest_size=16).digest()
+        extras.append([name, messages if isinstance(messages, dict) else value])
+    return extras
 
 
 def _class_shareable(cls: type[Component]) -> bool:
@@ -108,8 +89,8 @@ def _class_shareable(cls: type[Component]) -> bool:
     shareable = _SHAREABLE.get(cls)
     if shareable is None:
         shareable = getattr(cls, "shared_render", True) and not any(
-            callable(getattr(cls, hook, None)) for hook in ("rendering", "rendered")
-        )  # lifecycle hooks that run around each render
+            callable(getattr(cls, hook, None)) for hook in ("rendering", "rendered", "dehydrate")
+        )  # lifecycle hooks that run around each render, or change the state after it
         _SHAREABLE[cls] = shareable
     return shareable
 
@@ -120,8 +101,9 @@ class SharedRenders:
     def __init__(self, *, ttl: float = 2.0, max_entries: int = 512) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        # (id(event), class, state digest) -> (event, created, html, cid it was rendered for)
-        self._entries: OrderedDict[tuple[int, type[Component], bytes], Any] = OrderedDict()
+        # (id(event), class, msgpack(state), msgpack(attributes outside it)) ->
+        # (event, created, html, cid it was rendered for)
+        self._entries: OrderedDict[tuple[int, type[Component], bytes, bytes], Any] = OrderedDict()
         self._refused: set[type[Component]] = set()
         # (html before, html after), ids masked -> the diff's edits without its checksum
         self._diffs: OrderedDict[tuple[str, str], Any] = OrderedDict()
@@ -135,28 +117,55 @@ class SharedRenders:
         self.renders = 0  # renders done for a broadcast (the first of their kind, or unshared)
         self.shared = 0  # renders saved
 
-    def render(self, renderer: ComponentRenderer, instance: Component, event: object) -> str:
-        """``renderer.render_html(instance)``, shared with same-state instances of ``event``."""
+    def render(
+        self, renderer: ComponentRenderer, instance: Component, event: object
+    ) -> tuple[str, dict[str, Any]]:
+        """``(renderer.render_html(instance), instance.snapshot_state())``, shared with the
+        instances of the same class that ``event`` brought to the same state.
+
+        The state is dumped first, and encoded once: those bytes key the render and intern the
+        state (``state_patch``). A class with a ``dehydrate`` hook is never shared, so dumping
+        before the render changes nothing.
+        """
         cls = type(instance)
-        digest = None if cls in self._refused else render_key(instance)
-        if digest is None:
+        extras = None if cls in self._refused else _render_extras(instance)
+        if extras is None:
+            return self._unshared(renderer, instance)
+        state = instance.dump_state()
+        try:
+            raw: bytes = msgpack.packb(state, use_bin_type=True, strict_types=True)
+            key_extras: bytes = (
+                msgpack.packb(extras, use_bin_type=True, strict_types=True) if extras else b""
+            )
+        except (TypeError, ValueError, OverflowError):  # enums, dataclasses...: not plain data
+            html = renderer.render_html(instance)
             self.renders += 1
-            return renderer.render_html(instance)
-        key = (id(event), cls, digest)
+            return html, state
+        interned = self._intern(raw, state)
+        if interned is None:  # too large to keep
+            self.renders += 1
+            return renderer.render_html(instance), state
+        key = (id(event), cls, raw, key_extras)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry[0] is event and now - entry[1] <= self.ttl:
             _, _, html, cid = entry
             self.shared += 1
-            return str(html).replace(f'="{cid}"', f'="{instance.id}"', 1)
+            return str(html).replace(f'="{cid}"', f'="{instance.id}"', 1), interned
         self.renders += 1
         html = renderer.render_html(instance)
         if html.count(instance.id) != 1:  # the id is printed elsewhere: never share
             self._refused.add(cls)
-            return html
+            return html, interned
         self._entries[key] = (event, now, html, instance.id)
         self._evict(now)
-        return html
+        return html, interned
+
+    def _unshared(
+        self, renderer: ComponentRenderer, instance: Component
+    ) -> tuple[str, dict[str, Any]]:
+        self.renders += 1
+        return renderer.render_html(instance), instance.snapshot_state()
 
     def diff(self, before: str, after: str, cid: str) -> list[Any] | None:
         """``diff_html(before, after)``, shared between components whose html is the same.
@@ -195,20 +204,15 @@ class SharedRenders:
         wire, the next diff and the MAC can tell. The interned states are never mutated: a
         component replaces its state, it never edits it.
         """
-        try:
-            raw = msgpack.packb(new, use_bin_type=True, strict_types=True)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        if len(raw) > _MAX_STATE_BYTES:
-            return None
-        entry = self._states.get(raw)
-        if entry is None:
-            entry = (new, msgpack.packb(canonical(new), use_bin_type=True))
-            self._states[raw] = entry
-            self._interned[id(new)] = raw
-            if len(self._states) > self.max_entries:
-                _, (dropped, _) = self._states.popitem(last=False)
-                del self._interned[id(dropped)]
+        raw = self._interned.get(id(new))
+        if raw is None:  # not dumped by render(): encode it here
+            try:
+                raw = msgpack.packb(new, use_bin_type=True, strict_types=True)
+            except (TypeError, ValueError, OverflowError):
+                return None
+            if self._intern(raw, new) is None:
+                return None
+        entry = self._states[raw]
         state, packed = entry
         if id(old) not in self._interned:  # a state from a JOIN: its own, diffed once
             return state, diff_state(old, state), packed
@@ -222,6 +226,21 @@ class SharedRenders:
         if len(self._ops) > self.max_entries:
             self._ops.popitem(last=False)
         return state, ops, packed
+
+    def _intern(self, raw: bytes, state: dict[str, Any]) -> dict[str, Any] | None:
+        """The one state object for the encoding ``raw`` of ``state`` (``state`` itself the
+        first time), or None when it is too large to keep."""
+        if len(raw) > _MAX_STATE_BYTES:
+            return None
+        entry = self._states.get(raw)
+        if entry is None:
+            entry = (state, msgpack.packb(canonical(state), use_bin_type=True))
+            self._states[raw] = entry
+            self._interned[id(state)] = raw
+            if len(self._states) > self.max_entries:
+                _, (dropped, _) = self._states.popitem(last=False)
+                del self._interned[id(dropped)]
+        return entry[0]
 
     def _evict(self, now: float) -> None:
         entries = self._entries

@@ -86,13 +86,8 @@ def _fill(template: str, instance: Component, user_id: str | None) -> str | None
     ``{$user}`` is the connection's user id (used by ``@on_notification``).
     """
     fields = _fields(template)
-    if not fields:  # a fixed name: checked once (a fan-out fills it twice per component)
-        if template not in _FIXED:
-            try:
-                _FIXED[template] = validate_channel_name(template)
-            except ValueError:
-                _FIXED[template] = None
-        return _FIXED[template]
+    if not fields:
+        return _fixed_name(template)
     values = {}
     for field in fields:
         value = user_id if field == USER_PLACEHOLDER else getattr(instance, field, None)
@@ -103,6 +98,34 @@ def _fill(template: str, instance: Component, user_id: str | None) -> str | None
         return validate_channel_name(template.format(**values))
     except (ValueError, KeyError, IndexError):
         return None
+
+
+def _fixed_name(template: str) -> str | None:
+    """A template without placeholders as a channel name: checked once (a fan-out fills it
+    for every component), None when it is not a valid name."""
+    if template not in _FIXED:
+        try:
+            _FIXED[template] = validate_channel_name(template)
+        except ValueError:
+            _FIXED[template] = None
+    return _FIXED[template]
+
+
+# class -> the channels it listens on when no template has a placeholder, else None
+_FIXED_CHANNELS: dict[type[Component], frozenset[str] | None] = {}
+
+
+def _fixed_channels(cls: type[Component], spec: ListenerSpec) -> frozenset[str] | None:
+    try:
+        return _FIXED_CHANNELS[cls]
+    except KeyError:
+        pass
+    fixed = None
+    if not any(_fields(template) for template, _ in spec):
+        names = (_fixed_name(template) for template, _ in spec)
+        fixed = frozenset(name for name in names if name is not None)
+    _FIXED_CHANNELS[cls] = fixed
+    return fixed
 
 
 # (ref, change): a change may return its throttle, or an awaitable of it (livepy.session.Change)
@@ -142,7 +165,10 @@ class ChannelListeners:
             ref, set()
         )
 
-    def _wanted(self, spec: ListenerSpec, instance: Component) -> set[str]:
+    def _wanted(self, spec: ListenerSpec, instance: Component) -> set[str] | frozenset[str]:
+        fixed = _fixed_channels(type(instance), spec)
+        if fixed is not None:  # no placeholders: the same channels for every instance
+            return fixed
         return {
             name
             for template, _ in spec
@@ -422,6 +448,15 @@ async def _handle_rest(
     return throttle
 
 
+# (class, listener method) -> its throttle interval: asked once per component per broadcast,
+# where a bound method and a missed attribute lookup each time were 4% of a fan-out
+_THROTTLES: dict[tuple[type[Component], str], float | None] = {}
+
+
 def _longest(throttle: float | None, instance: Component, method: str) -> float | None:
-    interval = getattr(getattr(instance, method), "__livepy_throttle__", None)
+    key = (type(instance), method)
+    try:
+        interval = _THROTTLES[key]
+    except KeyError:
+        interval = _THROTTLES[key] = getattr(getattr(instance, method), "__livepy_throttle__", None)
     return throttle if interval is None else max(throttle or 0.0, interval)

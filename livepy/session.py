@@ -380,10 +380,12 @@ class LiveSession:
                 return DEFERRED
             if event is None:
                 live.next_html = self.live.renderer.render_html(instance)
-            else:
+                live.next_state = instance.snapshot_state()
+            else:  # a broadcast: render once per state, dump and encode the state once
                 renders = self.live.broadcaster.renders
-                live.next_html = renders.render(self.live.renderer, instance, event)
-            live.next_state = instance.snapshot_state()
+                live.next_html, live.next_state = renders.render(
+                    self.live.renderer, instance, event
+                )
         except ProtocolError as exc:
             restore(instance, before)
             instance.pending_broadcasts = []

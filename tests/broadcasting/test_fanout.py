@@ -146,8 +146,9 @@ def test_entries_are_bounded_and_expire() -> None:
     assert len(shared._entries) == 3
     late = FanTicker()
     late.id = "xyz"
-    html = shared.render(Renderer(), late, events[-1])  # type: ignore[arg-type]
+    html, state = shared.render(Renderer(), late, events[-1])  # type: ignore[arg-type]
     assert html == '<p lp-id="xyz">0</p>' and shared.shared == 1
+    assert state == late.snapshot_state()
     shared.ttl = 0.0
     shared.render(Renderer(), late, events[-1])  # type: ignore[arg-type]
     assert shared.shared == 1  # expired: rendered again
