@@ -3,10 +3,12 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/fanout.py [--components 1000,5000] [--per-page 5] [--events 10]
-        [--client-procs 2] [--no-redis]
+        [--rounds 7] [--client-procs 2] [--no-redis]
 
 For each number of subscribed components (``--per-page`` components per connection, so 5,000
-components are 1,000 connections x 5), in one run, one after the other:
+components are 1,000 connections x 5), three servers run at once, each with its own client
+processes and connections, and are measured in turns (the order rotating each round), so that a
+slower minute of a shared machine slows every column alike:
 
 * **livepy, shared state**: ``benchmarks/apps/fanout_bench.py`` under ``_serve.py`` (uvicorn, the
   same settings as the other benchmarks; ``ws=`` as ``livepy serve`` sets it, for livepy's direct
@@ -29,9 +31,10 @@ sockets, joins, waits for every JOINED, then counts pushed REPLY frames with the
 (``time.monotonic()``, system-wide, so comparable between processes) and answers PINGs.
 
 * **single**: the time from just before one broadcast is triggered to the last REPLY of it being
-  received (median of 3, after one warm-up event).
+  received: the median of ``--rounds`` rounds, after warm-up events. The ratio to bare is given
+  both ways: median over median, and the median of each round's own ratio (paired).
 * **burst**: ``--events`` broadcasts triggered at once; the time to the last REPLY of the last
-  one, and deliveries (component updates received) per second.
+  one, and deliveries (component updates received) per second: the best of two rounds.
 
 livepy's trigger is an HTTP POST to the app (``/bench/fire``), bare's a message on a WebSocket
 already open. Client processes share the machine's CPUs with the servers. Results go to
@@ -76,7 +79,7 @@ from _common import (  # noqa: E402
 BARE_SCRIPT = APPS / "bare_fanout.py"
 APP = "fanout_bench:app"
 CONNECT_BATCH = 50  # concurrent handshakes per client process
-SINGLE_REPEATS = 3
+BURST_ROUNDS = 2
 WAIT_TIMEOUT = 120.0
 REPLY, JOINED, ERROR, PING = 3, 7, 4, 5
 PONG_FRAME = b"\x91\x06"
@@ -281,92 +284,132 @@ def fan_out(
     }
 
 
-def measure(
-    name: str,
-    ports: list[int],
-    trigger: Any,
-    components: int,
-    per_page: int,
-    events: int,
-    nprocs: int,
-    mode: str | None,
-) -> dict[str, Any]:
-    """Open the pages, fire, count; ``mode`` None is the bare floor (no JOIN)."""
-    conns = components // per_page
-    procs = [ClientProc(__file__) for _ in range(nprocs)]
-    try:
-        first = 0
-        shares = split(conns, nprocs)
-        held = [share * per_page for share in shares]
+class Rig:
+    """One server under test with its pages open: ``--client-procs`` client processes holding
+    ``components // per_page`` connections, JOINed (``mode``) or bare (``mode`` None)."""
+
+    def __init__(
+        self, name: str, ports: list[int], components: int, per_page: int, nprocs: int,
+        mode: str | None,
+    ) -> None:  # fmt: skip
+        self.name, self.ports, self.mode = name, ports, mode
+        self.components, self.per_page = components, per_page
+        self.conns = components // per_page
+        self.shares = split(self.conns, nprocs)
+        self.held = [share * per_page for share in self.shares]
+        self.trigger: Any = None
+        self.procs: list[ClientProc] = []
+        self.singles: list[dict[str, Any]] = []
+        self.bursts: list[dict[str, Any]] = []
+
+    def open(self) -> None:
+        self.procs = [ClientProc(__file__) for _ in self.shares]
         urls = [
-            f"ws://{HOST}:{port}/livepy/ws" if mode else f"ws://{HOST}:{port}/" for port in ports
+            f"ws://{HOST}:{port}/livepy/ws" if self.mode else f"ws://{HOST}:{port}/"
+            for port in self.ports
         ]
-        timeout = 60 + conns * 0.1
-        for proc, share in zip(procs, shares, strict=True):
+        timeout = 60 + self.conns * 0.1
+        first = 0
+        for proc, share in zip(self.procs, self.shares, strict=True):
             joins_url = (
-                f"http://{HOST}:{ports[0]}/bench/joins?mode={mode}&conns={share}"
-                f"&k={per_page}&first={first}"
-                if mode
+                f"http://{HOST}:{self.ports[0]}/bench/joins?mode={self.mode}&conns={share}"
+                f"&k={self.per_page}&first={first}"
+                if self.mode
                 else ""
             )
             proc.send(cmd="open", urls=urls, joins_url=joins_url, n=share, timeout=timeout)
             first += share
-        for proc in procs:
+        for proc in self.procs:
             proc.answer(timeout + 30)
-        time.sleep(1.0)
-        fan_out(procs, trigger, 1, held)  # warm the path once
-        singles = [fan_out(procs, trigger, 1, held) for _ in range(SINGLE_REPEATS)]
-        burst = fan_out(procs, trigger, events, held)
-        single = statistics.median(s["to_last_s"] for s in singles)
+
+    def fire(self, events: int) -> dict[str, Any]:
+        try:
+            return fan_out(self.procs, self.trigger, events, self.held)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{self.name} {self.components}: {exc}") from None
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            all_answer(self.procs, 120, cmd="close")
+        for proc in self.procs:
+            proc.stop()
+        if self.trigger is not None:
+            self.trigger.close()
+
+    def result(self) -> dict[str, Any]:
+        single = statistics.median(s["to_last_s"] for s in self.singles)
+        burst = max(self.bursts, key=lambda b: b["deliveries_per_s"])
         print(
-            f"  {name} {components}: single {single * 1000:.1f} ms,"
+            f"  {self.name} {self.components}: single {single * 1000:.1f} ms"
+            f" (of {[round(s['to_last_s'] * 1000, 1) for s in self.singles]}),"
             f" burst {burst['deliveries_per_s']:.0f} deliveries/s",
             file=sys.stderr,
             flush=True,
         )
-        all_answer(procs, 120, cmd="close")
-    finally:
-        for proc in procs:
-            proc.stop()
-    return {
-        "components": components,
-        "connections": conns,
-        "single_to_last_s": single,
-        "singles": singles,
-        "burst": burst,
-        "reply_bytes": singles[-1]["reply_bytes"],
-    }
+        return {
+            "components": self.components,
+            "connections": self.conns,
+            "single_to_last_s": single,
+            "singles": self.singles,
+            "burst": burst,
+            "bursts": self.bursts,
+            "reply_bytes": self.singles[-1]["reply_bytes"],
+        }
 
 
-def run_livepy(
-    name: str, components: int, per_page: int, events: int, nprocs: int, mode: str
+def interleave(rigs: list[Rig], events: int, rounds: int) -> None:
+    """``rounds`` rounds of one single event per rig, then ``BURST_ROUNDS`` of one burst per
+    rig, the rig order rotating each round: the servers share the machine's time evenly, so a
+    slower minute of a shared machine slows every column alike."""
+    for n in range(rounds):
+        order = rigs[n % len(rigs) :] + rigs[: n % len(rigs)]
+        for rig in order:
+            rig.singles.append(rig.fire(1))
+    for n in range(BURST_ROUNDS):
+        order = rigs[n % len(rigs) :] + rigs[: n % len(rigs)]
+        for rig in order:
+            rig.bursts.append(rig.fire(events))
+
+
+def paired_ratio(rig: Rig, floor: Rig) -> float:
+    """The median, over the rounds, of ``rig``'s single time over the floor's in that round."""
+    return statistics.median(
+        mine["to_last_s"] / bare["to_last_s"]
+        for mine, bare in zip(rig.singles, floor.singles, strict=True)
+    )
+
+
+def run_count(
+    components: int, per_page: int, events: int, nprocs: int, rounds: int
 ) -> dict[str, Any]:
-    with fanout_server(name) as server:
-        result = measure(
-            name,
-            [server.port],
-            HttpTrigger(server.port),
-            components,
-            per_page,
-            events,
-            nprocs,
-            mode,
-        )
-        result["server"] = server.info
-        return result
-
-
-def run_bare(components: int, per_page: int, events: int, nprocs: int, size: int) -> dict[str, Any]:
-    with BareServer("bare", "bare") as server:
-        trigger = BareTrigger(server.port, per_page, size)
-        try:
-            result = measure(
-                "bare", [server.port], trigger, components, per_page, events, nprocs, None
-            )
-        finally:
-            trigger.close()
-        result["server"] = server.info
-        return result
+    """livepy shared, livepy per-user and the bare floor for one component count, all three
+    servers up at once and measured in turns."""
+    with contextlib.ExitStack() as stack:
+        shared_server = stack.enter_context(fanout_server("livepy-shared"))
+        user_server = stack.enter_context(fanout_server("livepy-user"))
+        bare_server = stack.enter_context(BareServer("bare", "bare"))
+        shared = Rig("livepy-shared", [shared_server.port], components, per_page, nprocs, "shared")
+        user = Rig("livepy-user", [user_server.port], components, per_page, nprocs, "user")
+        bare = Rig("bare", [bare_server.port], components, per_page, nprocs, None)
+        rigs = [shared, user, bare]
+        for rig in rigs:
+            stack.callback(rig.close)
+            rig.open()
+        shared.trigger = HttpTrigger(shared_server.port)
+        user.trigger = HttpTrigger(user_server.port)
+        shared.fire(1)  # the first push after a JOIN differs: warm up, then take the size
+        size = int(shared.fire(1)["reply_bytes"]) or 200  # bare sends frames of livepy's size
+        bare.trigger = BareTrigger(bare_server.port, per_page, size)
+        user.fire(1)
+        bare.fire(1)
+        time.sleep(1.0)
+        interleave(rigs, events, rounds)
+        row = {"shared": shared.result(), "user": user.result(), "bare": bare.result()}
+        for mode, rig in (("shared", shared), ("user", user)):
+            row[mode]["server"] = (shared_server if rig is shared else user_server).info
+            row[mode]["single_vs_bare_paired"] = paired_ratio(rig, bare)
+        row["bare"]["server"] = bare_server.info
+        return row
 
 
 @contextlib.contextmanager
@@ -400,31 +443,31 @@ def redis_server() -> Any:
         proc.wait(timeout=10)
 
 
-def run_redis(url: str, components: int, per_page: int, events: int, nprocs: int) -> dict[str, Any]:
+def run_redis(
+    url: str, components: int, per_page: int, events: int, nprocs: int, rounds: int
+) -> dict[str, Any]:
     with fanout_server("livepy-1", url) as one, fanout_server("livepy-2", url) as two:
-        result = measure(
-            "livepy x2 redis",
-            [one.port, two.port],
-            HttpTrigger(one.port),
-            components,
-            per_page,
-            events,
-            nprocs,
-            "shared",
-        )
+        rig = Rig("livepy x2 redis", [one.port, two.port], components, per_page, nprocs, "shared")
+        try:
+            rig.open()
+            rig.trigger = HttpTrigger(one.port)
+            rig.fire(1)
+            time.sleep(1.0)
+            interleave([rig], events, rounds)
+            result = rig.result()
+        finally:
+            rig.close()
         result["servers"] = [one.info, two.info]
         return result
 
 
-def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool) -> dict[str, Any]:
+def run(
+    counts: list[int], per_page: int, events: int, nprocs: int, redis: bool, rounds: int
+) -> dict[str, Any]:
     started = time.monotonic()
     rows: dict[str, Any] = {}
     for components in counts:
-        shared = run_livepy("livepy-shared", components, per_page, events, nprocs, "shared")
-        per_user = run_livepy("livepy-user", components, per_page, events, nprocs, "user")
-        size = int(shared["reply_bytes"]) or 200
-        bare = run_bare(components, per_page, events, nprocs, size)
-        rows[str(components)] = {"shared": shared, "user": per_user, "bare": bare}
+        rows[str(components)] = run_count(components, per_page, events, nprocs, rounds)
     report: dict[str, Any] = {"results": rows}
     ratios: dict[str, Any] = {}
     for key, row in rows.items():
@@ -432,6 +475,7 @@ def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool)
         ratios[key] = {
             mode: {
                 "single_to_last_vs_bare": row[mode]["single_to_last_s"] / bare["single_to_last_s"],
+                "single_vs_bare_paired": row[mode]["single_vs_bare_paired"],
                 "deliveries_per_s_vs_bare": row[mode]["burst"]["deliveries_per_s"]
                 / bare["burst"]["deliveries_per_s"],
             }
@@ -444,7 +488,7 @@ def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool)
             if url is None:
                 report["redis"] = {"skipped": "redis-server not found"}
             else:
-                two = run_redis(url, largest, per_page, events, nprocs)
+                two = run_redis(url, largest, per_page, events, nprocs, rounds)
                 one = rows[str(largest)]["shared"]
                 report["redis"] = {
                     "result": two,
@@ -457,6 +501,7 @@ def run(counts: list[int], per_page: int, events: int, nprocs: int, redis: bool)
         "counts": counts,
         "per_page": per_page,
         "events": events,
+        "rounds": rounds,
         "client_procs": nprocs,
         "livepy_ws": LIVEPY_WS,
         **environment(),
@@ -493,7 +538,8 @@ def print_report(report: dict[str, Any]) -> None:
     for key, ratios in report["ratios"].items():
         for mode, r in ratios.items():
             print(
-                f"{key} components, {mode}: last patch {r['single_to_last_vs_bare']:.2f}x bare,"
+                f"{key} components, {mode}: last patch {r['single_to_last_vs_bare']:.2f}x bare"
+                f" (paired by round: {r['single_vs_bare_paired']:.2f}x),"
                 f" deliveries/s {r['deliveries_per_s_vs_bare']:.2f}x bare"
             )
     redis = report.get("redis")
@@ -518,11 +564,14 @@ def main() -> None:
     parser.add_argument("--per-page", type=int, default=5)
     parser.add_argument("--events", type=int, default=10)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-redis", action="store_true")
     args = parser.parse_args()
     counts = [int(x) for x in args.components.split(",")]
     run_and_report(
-        lambda: run(counts, args.per_page, args.events, args.client_procs, not args.no_redis),
+        lambda: run(
+            counts, args.per_page, args.events, args.client_procs, not args.no_redis, args.rounds
+        ),
         RESULTS / "fanout.json",
         print_report,
     )

@@ -35,6 +35,9 @@ logger = logging.getLogger("livepy.transport")
 
 PING_FRAME = encode(Ping())
 TRANSPORT = "ws"
+# A watchdog that wakes this much later than it asked (its loop was busy) does not count the
+# silence up to then against the client.
+LOOP_LAG_GRACE = 1.0
 
 
 def direct_send_of(scope: Mapping[str, Any]) -> DirectSend | None:
@@ -130,9 +133,10 @@ class _Pump:
         live, conn = self.live, self.conn
         interval, timeout = live.heartbeat_interval, live.heartbeat_timeout
         next_ping = time.monotonic() + interval
+        forgive_until = 0.0  # silence is not judged before then (after this process stalled)
         while True:
             now = time.monotonic()
-            wake = min(next_ping, now + timeout - conn.idle_for())
+            wake = min(next_ping, max(forgive_until, now + timeout - conn.idle_for()))
             # asyncio.timeout, not wait_for: no second task held per idle socket (memory, and a
             # task created per heartbeat on every connection).
             with contextlib.suppress(TimeoutError):
@@ -142,8 +146,13 @@ class _Pump:
                 await self.close(conn.close_code or c.WS_CLOSE_SERVICE_RESTART, conn.close_reason)
                 return
             now = time.monotonic()
+            if now - wake > LOOP_LAG_GRACE:
+                # This process was too busy to wake on time (a long burst of pushes): it sent
+                # no PINGs meanwhile, and PONGs may wait unread. The silence is its own, not the
+                # client's: ping now and give the client a whole timeout to answer.
+                forgive_until, next_ping = now + timeout, now
             silent = conn.idle_for()  # a slow action is not silence: PONGs wait unread
-            if silent >= timeout:
+            if silent >= timeout and now >= forgive_until:
                 log_event(
                     logger, logging.INFO, "heartbeat_timeout", transport=TRANSPORT,
                     client=conn.client, conn=conn.id, silent_s=round(silent, 3),

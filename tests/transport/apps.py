@@ -40,6 +40,11 @@ class TxSlow(Component):
         await asyncio.sleep(seconds)  # stands in for a slow database call
         self.done = True
 
+    @action
+    def hog(self, seconds: float) -> None:
+        time.sleep(seconds)  # stands in for CPU-bound work that holds the whole event loop
+        self.done = True
+
 
 def make_app(**options: Any) -> tuple[Starlette, LivePy]:
     """A Starlette app with livepy installed and a page at / with ``tx_counter`` and ``tx_slow``."""

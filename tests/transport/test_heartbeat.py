@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 import msgpack
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from livepy import LivePy
 from livepy.exceptions import ConfigurationError
@@ -110,3 +111,59 @@ async def test_slow_action_is_not_silence(serve: ServeFactory) -> None:
         await ws.send(msgpack.packb([c.FRAME_CALL, joined[2], 1, {}, [["work", [0.6]]]]))
         reply = await next_frame()  # 0.6 s > heartbeat_timeout: still answered, not closed
         assert reply[0] == c.FRAME_REPLY and reply[3] is not None
+
+
+async def test_a_busy_server_does_not_drop_clients_whose_pongs_wait_unread(
+    serve: ServeFactory,
+) -> None:
+    """One page's action holds the whole loop longer than the heartbeat timeout (a long
+    broadcast burst does the same): the PONGs of every page wait unread meanwhile, and no page
+    is dropped for it."""
+    import httpx
+
+    from livepy.transport.websocket import LOOP_LAG_GRACE
+    from tests.protocol_client import snapshots_in
+
+    app, live = make_app(heartbeat_interval=0.1, heartbeat_timeout=0.2)
+    server = await serve(app)
+    async with httpx.AsyncClient() as http:
+        html = (await http.get(server.url + "/")).text
+    cid, snapshot = next((k, v) for k, v in snapshots_in(html).items() if v[0] == "tx_slow")
+    async with (
+        connect(server.ws_url + "/livepy/ws") as busy,
+        connect(server.ws_url + "/livepy/ws") as bystander,
+    ):
+        frames: asyncio.Queue[list[object]] = asyncio.Queue()
+
+        async def answer_pings(ws: ClientConnection, keep: bool) -> None:
+            async for data in ws:
+                frame = msgpack.unpackb(data)
+                if frame == [c.FRAME_PING]:
+                    await ws.send(PONG)
+                elif keep:
+                    frames.put_nowait(frame)
+
+        answering = [
+            asyncio.create_task(answer_pings(busy, True)),
+            asyncio.create_task(answer_pings(bystander, False)),
+        ]
+        await wait_until(lambda: len(live.connections) == 2)
+        await busy.send(msgpack.packb([c.FRAME_JOIN, [[cid, snapshot]]]))
+        joined = await frames.get()
+        assert joined[0] == c.FRAME_JOINED
+        hold = LOOP_LAG_GRACE + 0.5  # longer than the timeout and the grace together
+        await busy.send(msgpack.packb([c.FRAME_CALL, joined[2], 1, {}, [["hog", [hold]]]]))
+        reply = await frames.get()
+        assert reply[0] == c.FRAME_REPLY and reply[3] is not None  # the action ran to its end
+        after_hold = {conn.id: conn.frames_in for conn in live.connections}
+        await wait_until(  # both pages answer PINGs again, and are served
+            lambda: (
+                len(live.connections) == 2
+                and all(
+                    conn.frames_in >= after_hold.get(conn.id, 0) + 3 for conn in live.connections
+                )
+            )
+        )
+        assert not any(task.done() for task in answering)  # neither was closed
+        for task in answering:
+            task.cancel()
