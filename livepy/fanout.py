@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from livepy import features
 from livepy.component import Component
 from livepy.protocol.htmldiff import checksum, diff_html
 from livepy.protocol.snapshot import canonical
@@ -73,9 +74,11 @@ def _render_extras(instance: Component) -> list[Any] | None:
     if layout is None:
         if instance.children or not _class_shareable(cls):
             return None
-        layout = frozenset(cls.__state_fields__) | _BOOKKEEPING
+        layout = frozenset(cls.__state_fields__) | _BOOKKEEPING | features.RENDER_NEUTRAL
         setattr(cls, _LAYOUT, layout)  # its own, in its __dict__: subclasses get theirs
     attributes = vars(instance)
+    if attributes.keys() <= layout:  # the usual instance: nothing but state and bookkeeping
+        return []
     extras = []
     for name in sorted(attributes.keys() - layout):  # a set operation: C speed
         value = attributes[name]

@@ -27,7 +27,7 @@ from livepy.features.validation import ValidationHook
 if TYPE_CHECKING:
     from livepy.component import Component
 
-__all__ = ["FEATURES", "Hook"]
+__all__ = ["FEATURES", "RENDER_NEUTRAL", "Hook"]
 
 FEATURES: tuple[Hook, ...] = (
     LockedHook(),
@@ -50,6 +50,10 @@ _OVERRIDING: dict[str, tuple[Hook, ...]] = {
     for name in vars(Hook)
     if not name.startswith("_")
 }
+
+
+# Instance attributes of the features that no shared render depends on (Hook.render_neutral)
+RENDER_NEUTRAL: frozenset[str] = frozenset().union(*(f.render_neutral for f in FEATURES))
 
 
 def define(cls: type[Component]) -> None:

@@ -20,6 +20,11 @@ __all__ = ["Hook"]
 class Hook:
     """One feature's hooks. The defaults do nothing."""
 
+    # Attributes the feature keeps on instances that a render of a broadcast's change does not
+    # read beyond the dumped state (livepy.fanout keys shared renders on the state and on every
+    # other attribute): a copy kept for a rollback, a flag every push sets, data the state holds.
+    render_neutral: frozenset[str] = frozenset()
+
     def define(self, cls: type[Component]) -> None:
         """A component class was defined: inspect it, raise ComponentDefinitionError."""
 

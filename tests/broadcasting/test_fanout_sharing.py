@@ -256,3 +256,35 @@ async def test_a_drain_that_dies_hands_the_rest_of_the_batch_on() -> None:
     async with asyncio.timeout(5):
         await done.wait()
     assert ran == ["dies", "works", "fails", "last"]
+
+
+def test_validation_messages_key_the_shared_render_through_the_state() -> None:
+    """The error bag and its rollback copy are not render inputs of their own: the messages are
+    in the dumped state, so equal messages share a render and different ones never do."""
+    from livepy import features
+    from livepy.features.validation import errors_of
+
+    class Renderer:
+        def render_html(self, instance: Component) -> str:
+            errors = errors_of(instance).messages
+            return f'<p lp-id="{instance.id}">{instance.value} {errors}</p>'  # type: ignore[attr-defined]
+
+    shared, event = SharedRenders(), object()
+
+    def tile(cid: str, message: str | None) -> SharingTile:
+        instance = SharingTile()
+        instance.id = cid
+        features.begin(instance)  # as a push does: the bag, its copy, the streams flag
+        if message is not None:
+            errors_of(instance).add("value", message)
+        return instance
+
+    first_html, first_state = shared.render(Renderer(), tile("aaa", None), event)  # type: ignore[arg-type]
+    html, state = shared.render(Renderer(), tile("bbb", None), event)  # type: ignore[arg-type]
+    assert shared.shared == 1 and html == first_html.replace("aaa", "bbb") and state is first_state
+    html, state = shared.render(Renderer(), tile("ccc", "Too big."), event)  # type: ignore[arg-type]
+    assert shared.shared == 1 and "Too big." in html and state["$errors"] == {"value": ["Too big."]}
+    html, _ = shared.render(Renderer(), tile("ddd", "Too small."), event)  # type: ignore[arg-type]
+    assert shared.shared == 1 and "Too small." in html
+    html, _ = shared.render(Renderer(), tile("eee", "Too big."), event)  # type: ignore[arg-type]
+    assert shared.shared == 2 and html == "<p lp-id=\"eee\">0 {'value': ['Too big.']}</p>"

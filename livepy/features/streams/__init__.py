@@ -139,6 +139,8 @@ def _inline(pending: _Pending, rendered: list[list[Any]]) -> str:
 
 
 class StreamsHook(Hook):
+    render_neutral = frozenset({_LIVE})  # set by every push
+
     def begin(self, instance: Component) -> None:
         instance.__dict__[_LIVE] = True
         instance.__dict__.pop(_PENDING, None)

@@ -150,6 +150,8 @@ def validate(instance: object, *fields: str) -> None:
 
 
 class ValidationHook(Hook):
+    render_neutral = frozenset({_ERRORS, _ERRORS_BEFORE})  # the messages are in the state
+
     def define(self, cls: type[Component]) -> None:
         rules = _collect(cls)
         messages = getattr(cls, "messages", None)
