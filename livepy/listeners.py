@@ -128,10 +128,9 @@ def _fixed_channels(cls: type[Component], spec: ListenerSpec) -> frozenset[str] 
     return fixed
 
 
-# (ref, change): a change may return its throttle, or an awaitable of it (livepy.session.Change)
-Run = Callable[
-    [int, Callable[[Component], Awaitable[float | None] | float | None]], Awaitable[None]
-]
+# Queues (ref, change) on the session, without waiting: a change may return its throttle, or
+# an awaitable of it (livepy.session.Change)
+Run = Callable[[int, Callable[[Component], Awaitable[float | None] | float | None]], None]
 
 
 class ChannelListeners:
@@ -326,9 +325,9 @@ class ChannelListeners:
             await self._deliver_presence(event.channel)
             return
         change = EventChange(event, self.user_id)
-        for ref in sorted(self._refs.get(event.channel, ())):
-            if self.run is not None:
-                await self.run(ref, change)
+        if self.run is not None:
+            for ref in sorted(self._refs.get(event.channel, ())):
+                self.run(ref, change)
 
     async def _deliver_presence(self, channel: str) -> None:
         """Members changed somewhere: run here / joining / leaving with the differences.
@@ -352,7 +351,7 @@ class ChannelListeners:
         members = list(now.values())
         for ref in sorted(self._refs.get(channel, ())):
             if self.run is not None:
-                await self.run(
+                self.run(
                     ref,
                     lambda instance: _handle_presence(
                         instance, channel, members, joined, left, self.user_id

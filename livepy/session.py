@@ -113,6 +113,9 @@ class LiveSession:
         self._next_ref = 1
         # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
         self.push: Callable[[bytes], Awaitable[object]] | None = None
+        # Used instead of ``push`` when set: a transport that queues a frame without waiting
+        # (livepy.transport.direct), so a fan-out costs no coroutine per frame.
+        self.push_now: Callable[[bytes], object] | None = None
         # Called once when broadcast work piles up beyond Limits.max_pending_pushes.
         self.on_overflow: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._overflowed = False
@@ -444,8 +447,9 @@ class LiveSession:
 
     # -- pushes ------------------------------------------------------------------------
 
-    async def _schedule(self, ref: int, change: Change) -> None:
-        """Queue a change from a broadcast; a worker applies changes in arrival order."""
+    def _schedule(self, ref: int, change: Change) -> None:
+        """Queue a change from a broadcast; a worker applies changes in arrival order (no
+        coroutine: a broadcast queues one per subscribed component)."""
         work = self._work
         if work is None:
             work = self._work = deque()
@@ -476,7 +480,7 @@ class LiveSession:
             # One lock for the changes queued now (a broadcast to five components of a page
             # queues five), not for those that arrive meanwhile: a click waits for one batch at
             # most. Their frames and broadcasts go out after it, in order, even if one failed.
-            outcomes = []
+            outcomes: list[tuple[list[bytes | None], list[PendingBroadcast]]] = []
             failure: Exception | None = None
             async with self._lock:
                 try:
@@ -485,39 +489,49 @@ class LiveSession:
                             break
                         ref, change = self._work.popleft()
                         live = self.components.get(ref)
-                        if live is not None:
-                            outcome = await self._push_change(live, change)
-                            if outcome is not None:
-                                outcomes.append(outcome)
+                        if live is None:
+                            continue
+                        # A broadcast's change to one component: its frames and its own
+                        # broadcasts (inline: one coroutine per component, _change's)
+                        error = await self._change(live, change, None)
+                        if error is DEFERRED:
+                            continue
+                        if error is not None:
+                            outcomes.append(([error], []))
+                            continue
+                        frames = [self._pushed(live)]
+                        instance = live.instance
+                        if is_bound(instance) or not self.listeners.settled(ref, instance):
+                            frames += await self._follow_up(live)
+                        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
+                        outcomes.append((frames, pending))
                 except Exception as exc:
                     failure = exc
+            push, push_now = self.push, self.push_now
             for frames, pending in outcomes:
                 for frame in frames:
-                    if self.push is not None and frame is not None:
-                        await self.push(frame)
+                    if frame is None:
+                        continue
+                    if push_now is not None:
+                        push_now(frame)
+                    elif push is not None:
+                        await push(frame)
                 if pending:
                     await self._publish(pending)
             if failure is not None:
                 raise failure
 
-    async def _push_change(
-        self, live: Live, change: Change
-    ) -> tuple[list[bytes | None], list[PendingBroadcast]] | None:
-        """A broadcast's change to one component: its frames and its own broadcasts."""
-        error = await self._change(live, change, None)
-        if error is DEFERRED:
-            return None
-        if error is not None:
-            return [error], []
-        frames = [self._pushed(live)]
+    async def _follow_up(self, live: Live) -> list[bytes | None]:
+        """What a pushed change leads to beyond its own frame: bound components' changes and
+        the channels its new state names."""
+        frames: list[bytes | None] = []
         instance = live.instance
-        if is_bound(instance):  # no coroutine per push for the rest
+        if is_bound(instance):
             frames += await self._propagate(live)
         if not self.listeners.settled(live.ref, instance):
             refusals = await self.listeners.sync(live.ref, instance)
             frames += [self._error(refusal) for refusal in refusals]
-        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
-        return frames, pending
+        return frames
 
     def _pushed(self, live: Live) -> bytes | None:
         live.pushed_at = self._loop_time()

@@ -68,13 +68,18 @@ class _Pump:
             "Callable[[dict[str, Any]], Coroutine[Any, Any, None]]", websocket._send
         )
 
+    def send_now(self, data: bytes) -> bool:
+        """``send`` through the direct send, which never waits."""
+        assert self.direct is not None
+        if self.closed or not self.direct.write(data):
+            return False
+        self.conn.sent(len(data))
+        account_sent(self.live, TRANSPORT, data, self.conn.client)
+        return True
+
     async def send(self, data: bytes) -> bool:
         if self.direct is not None:
-            if self.closed or not self.direct.write(data):
-                return False
-            self.conn.sent(len(data))
-            account_sent(self.live, TRANSPORT, data, self.conn.client)
-            return True
+            return self.send_now(data)
         async with self.lock:
             if self.closed:
                 return False
@@ -197,6 +202,8 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     live.sessions.add(session)
     pump = _Pump(live, websocket, conn)
     session.push = pump.send
+    if pump.direct is not None:
+        session.push_now = pump.send_now
 
     async def overflowed() -> None:
         await pump.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer: too many pushes waiting")
