@@ -17,7 +17,6 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livepy import features, registry
@@ -27,6 +26,7 @@ from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
 from livepy.exceptions import UnknownComponentError
 from livepy.features.props import follow_ups, is_bound
+from livepy.held import Live, render_change, snapshot_patch
 from livepy.listeners import ChannelListeners
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
@@ -47,8 +47,6 @@ from livepy.protocol.frames import (
     encode,
     encode_reply,
 )
-from livepy.protocol.htmldiff import diff_html
-from livepy.protocol.statepatch import diff_state
 from livepy.pushbatch import push_batch
 from livepy.rollback import restore, rollback_point
 
@@ -62,8 +60,6 @@ logger = logging.getLogger("livepy.session")
 
 MAGIC_REFRESH = "$refresh"
 _active_live: ContextVar[LivePy | None] = ContextVar("livepy_active_live", default=None)
-# A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
-REISSUE_AFTER = 3600
 
 # A change to one component; it may return a throttle interval (seconds) for its render, or
 # an awaitable of it (a broadcast's listeners that are plain functions need no coroutine).
@@ -81,23 +77,6 @@ def active_live() -> LivePy:
 
 async def _no_change(instance: Component) -> None:
     return None
-
-
-@dataclass
-class Live:
-    """One joined component and what the client is known to hold for it."""
-
-    ref: int
-    instance: Component
-    html: str
-    state: dict[str, Any]
-    issued_at: int
-    seq: int = 0
-    next_html: str = ""
-    next_state: dict[str, Any] = field(default_factory=dict)
-    pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
-    dirty: bool = False  # state changed by a throttled listener, not yet rendered
-    flush: asyncio.Task[None] | None = None
 
 
 class LiveSession:
@@ -589,38 +568,14 @@ class LiveSession:
     def _render_change(
         self, live: Live, html: str, *, shared: bool = False
     ) -> str | list[Any] | None:
-        if html == live.html:
-            return None
-        if shared:  # a push: shared between components whose html is the same (fan-out)
-            diff = self.live.broadcaster.renders.diff(live.html, html, live.instance.id)
-        else:  # an action's reply is its own: the shared lookup would only slow the click
-            diff = diff_html(live.html, html)
-        live.html = html
-        return html if diff is None else diff
+        # an action's reply is its own: the shared lookup would only slow the click
+        return render_change(live, html, self.live.broadcaster.renders if shared else None)
 
     def _patch(
         self, live: Live, state: dict[str, Any], *, shared: bool = False
     ) -> list[Any] | None:
-        snapshots = self.live.snapshots
-        now = snapshots.now()
-        reissue = now - live.issued_at > REISSUE_AFTER
-        # A push: the ops and the encoding the MAC covers are shared by every component that
-        # gets the same state (fan-out); only the MAC, over each component's id, is its own.
-        common = self.live.broadcaster.renders.state_patch(live.state, state) if shared else None
-        if common is None:
-            ops, packed = diff_state(live.state, state), None
-        else:
-            state, ops, packed = common
-        if not ops and not reissue:
-            return None
-        issued_at = now if reissue else live.issued_at
-        instance = live.instance
-        if packed is None:
-            mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
-        else:
-            mac = snapshots.mac_packed(type(instance).name, instance.id, issued_at, packed)
-        live.state, live.issued_at = state, issued_at
-        return [issued_at if reissue else None, ops, mac]
+        renders = self.live.broadcaster.renders if shared else None
+        return snapshot_patch(live, state, self.live.snapshots, renders)
 
 
 def _unknown_action(instance: Component, method: str) -> str:

@@ -39,10 +39,11 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from livepy.held import Live
 from livepy.listeners import user_id_of
 from livepy.protocol import constants as c
 from livepy.protocol.frames import Call, Join, JoinItem, encode
-from livepy.session import DEFERRED, Change, Live, LiveSession
+from livepy.session import DEFERRED, Change, LiveSession
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
