@@ -18,8 +18,9 @@ slower minute of a shared machine slows every column alike:
   own diff, snapshot MAC and frame.
 * **livepy, per-user state**: the same app, each component with its own state: one render each.
 * **bare**: ``benchmarks/apps/bare_fanout.py``, a ``websockets`` server that ``broadcast()``s, per
-  event, as many frames as livepy pushes (one per component) and of the size livepy's pushed
-  REPLY frames had in the shared run, to the same number of connections. This is the floor: the
+  event, as many frames as livepy pushes (one per component) and of the median size of
+  livepy's pushed REPLY frames over 9 warm-up events of the shared run (a diff's size moves with
+  the figures), to the same number of connections. This is the floor: the
   cost of moving those bytes, with no rendering, diffing or signing.
 * **livepy x2 + Redis** (largest count, shared state; skipped with ``--no-redis`` or without
   ``redis-server``): two processes of the same app on one redis-server (started here on a free
@@ -80,6 +81,7 @@ BARE_SCRIPT = APPS / "bare_fanout.py"
 APP = "fanout_bench:app"
 CONNECT_BATCH = 50  # concurrent handshakes per client process
 BURST_ROUNDS = 2
+SIZE_SAMPLES = 9  # livepy pushes whose median size bare's frames take
 WAIT_TIMEOUT = 120.0
 REPLY, JOINED, ERROR, PING = 3, 7, 4, 5
 PONG_FRAME = b"\x91\x06"
@@ -353,7 +355,7 @@ class Rig:
             "singles": self.singles,
             "burst": burst,
             "bursts": self.bursts,
-            "reply_bytes": self.singles[-1]["reply_bytes"],
+            "reply_bytes": statistics.median(s["reply_bytes"] for s in self.singles),
         }
 
 
@@ -398,7 +400,10 @@ def run_count(
         shared.trigger = HttpTrigger(shared_server.port)
         user.trigger = HttpTrigger(user_server.port)
         shared.fire(1)  # the first push after a JOIN differs: warm up, then take the size
-        size = int(shared.fire(1)["reply_bytes"]) or 200  # bare sends frames of livepy's size
+        # A diff's size moves with the figures from event to event (111-179 B here): bare
+        # sends frames of the median size of livepy's pushes over a few events.
+        sizes = [shared.fire(1)["reply_bytes"] for _ in range(SIZE_SAMPLES)]
+        size = int(statistics.median(sizes)) or 200
         bare.trigger = BareTrigger(bare_server.port, per_page, size)
         user.fire(1)
         bare.fire(1)
