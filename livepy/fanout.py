@@ -15,8 +15,9 @@ renders as before:
   outside the state: a context variable, a per-request global), or that has ``rendering`` /
   ``rendered`` / ``dehydrate`` hooks;
 - an instance with children (their ids are in the parent's html), or holding an attribute
-  outside its state that is not plain data (attributes that are plain data, such as feature
-  flags and validation messages, are part of the key, like the state);
+  outside its state that is not plain data (attributes that are plain data are part of the key,
+  like the state; the features' own bookkeeping, ``Hook.render_neutral``, is not, and validation
+  messages are in the dumped state);
 - an html in which the instance's id appears other than on its root (a template that prints
   ``this.id``): that class is then never shared again.
 
