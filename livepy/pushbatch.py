@@ -36,14 +36,20 @@ Started = Callable[["asyncio.Task[Any]"], None]
 _batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PushBatch] = (
     weakref.WeakKeyDictionary()
 )
+_last_batch: PushBatch | None = None  # the batch asked for last (holds its loop until replaced)
 
 
 def push_batch() -> PushBatch:
     """The running loop's batch (created on first use)."""
+    global _last_batch
     loop = asyncio.get_running_loop()
-    batch = _batches.get(loop)
+    last = _last_batch
+    if last is not None and last._loop is loop:  # a fan-out asks once per session
+        return last
+    batch = _batches.get(loop)  # a weak reference made per lookup
     if batch is None:
         batch = _batches[loop] = PushBatch(loop)
+    _last_batch = batch
     return batch
 
 
