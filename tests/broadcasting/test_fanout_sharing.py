@@ -18,7 +18,7 @@ from livepy.fanout import SharedRenders
 from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import apply_ops
-from livepy.pushbatch import push_batch
+from livepy.pushbatch import SLICE, push_batch
 from livepy.session import LiveSession
 
 _cids = itertools.count()
@@ -176,6 +176,34 @@ async def test_idle_sessions_are_drained_without_a_task_each() -> None:
     await until_pushed(browsers, 20)
     assert batch.inline - before == 20
     assert all(browser.session._worker is None for browser in browsers)
+
+
+async def test_a_long_batch_lets_the_loop_run_between_sessions() -> None:
+    """Past its time slice, a batch lets other work run (and queued frames go out) before it
+    drains the next session, and still drains every one, in order."""
+    live = LivePy(templates=[], secret_key="k")
+    browsers = await open_pages(live, [["everyone"] for _ in range(20)])
+    batch = push_batch()
+    batch.slice = 0.0  # every session is past the slice: the loop runs between any two
+    seen_meanwhile: list[int] = []
+
+    async def other_work() -> None:
+        while (pushed := sum(len(b.frames) for b in browsers)) < 20:
+            seen_meanwhile.append(pushed)
+            await asyncio.sleep(0)
+
+    try:
+        other = asyncio.create_task(other_work())
+        await live.broadcast("sharing", "Tick", {"value": 1})
+        await until_pushed(browsers, 20)
+        await other
+    finally:
+        batch.slice = SLICE
+    assert any(0 < pushed < 20 for pushed in seen_meanwhile)  # it ran in the middle of the batch
+    assert all(browser.session._worker is None for browser in browsers)
+    for browser in browsers:
+        browser.apply()
+        assert browser.values[1] == [1]
 
 
 async def test_a_busy_session_keeps_its_order_and_holds_up_nobody() -> None:
