@@ -412,7 +412,7 @@ def _handle(
     spec = channel_listeners(type(instance))
     throttle: float | None = None
     for index, ((template, name), methods) in enumerate(spec.items()):
-        if name != event.name or _fill(template, instance, user_id) != event.channel:
+        if not _matches(template, name, instance, event, user_id):
             continue
         for position, method in enumerate(methods):
             result = getattr(instance, method)(event.data)
@@ -421,6 +421,14 @@ def _handle(
                 return _handle_rest(instance, event, user_id, result, throttle, *rest)
             throttle = _longest(throttle, instance, method)
     return throttle
+
+
+def _matches(
+    template: str, name: str, instance: Component, event: Event, user_id: str | None
+) -> bool:
+    """Whether the listener ``(template, name)`` of ``instance`` hears ``event`` (placeholders
+    filled from the state as it is now)."""
+    return name == event.name and _fill(template, instance, user_id) == event.channel
 
 
 async def _handle_rest(
@@ -439,7 +447,7 @@ async def _handle_rest(
         await _call(instance, method, event.data)
         throttle = _longest(throttle, instance, method)
     for (template, name), more in listeners:
-        if name != event.name or _fill(template, instance, user_id) != event.channel:
+        if not _matches(template, name, instance, event, user_id):
             continue
         for method in more:
             await _call(instance, method, event.data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import secrets
 import traceback
@@ -91,10 +92,10 @@ class LiveSession:
         self._refs_by_cid: dict[str, int] = {}
         self._next_ref = 1
         # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
-        self.push: Callable[[bytes], Awaitable[object]] | None = None
-        # Used instead of ``push`` when set: a transport that queues a frame without waiting
-        # (livepy.transport.direct), so a fan-out costs no coroutine per frame.
-        self.push_now: Callable[[bytes], object] | None = None
+        # It returns an awaitable to wait on, or, for a transport that queues the frame without
+        # waiting (livepy.transport.direct), anything else: a fan-out then costs no coroutine
+        # per frame.
+        self.push: Callable[[bytes], object] | None = None
         # Called once when broadcast work piles up beyond Limits.max_pending_pushes.
         self.on_overflow: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._overflowed = False
@@ -486,15 +487,13 @@ class LiveSession:
                         outcomes.append((frames, pending))
                 except Exception as exc:
                     failure = exc
-            push, push_now = self.push, self.push_now
+            push = self.push
             for frames, pending in outcomes:
                 for frame in frames:
-                    if frame is None:
-                        continue
-                    if push_now is not None:
-                        push_now(frame)
-                    elif push is not None:
-                        await push(frame)
+                    if push is not None and frame is not None:
+                        sent = push(frame)
+                        if inspect.isawaitable(sent):
+                            await sent
                 if pending:
                     await self._publish(pending)
             if failure is not None:
@@ -504,13 +503,10 @@ class LiveSession:
         """What a pushed change leads to beyond its own frame: bound components' changes and
         the channels its new state names."""
         frames: list[bytes | None] = []
-        instance = live.instance
-        if is_bound(instance):
+        if is_bound(live.instance):
             frames += await self._propagate(live)
-        if not self.listeners.settled(live.ref, instance):
-            refusals = await self.listeners.sync(live.ref, instance)
-            frames += [self._error(refusal) for refusal in refusals]
-        return frames
+        refusals = await self.listeners.sync(live.ref, live.instance)
+        return frames + [self._error(refusal) for refusal in refusals]
 
     def _pushed(self, live: Live) -> bytes | None:
         live.pushed_at = self._loop_time()
@@ -536,7 +532,9 @@ class LiveSession:
             error = await self._change(live, _no_change, None)
             frame = error if error is not None else self._pushed(live)
         if self.push is not None and frame is not None:
-            await self.push(frame)
+            sent = self.push(frame)
+            if inspect.isawaitable(sent):
+                await sent
 
     async def _apply(self, instance: Component, frame: Call) -> float | None:
         for name, value in frame.updates.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import re
@@ -237,7 +238,9 @@ class PageChannels:
             frame = self._outbox.get_nowait()
             push = self.session.push
             if push is not None:
-                await push(frame)
+                sent = push(frame)
+                if inspect.isawaitable(sent):
+                    await sent
 
 
 def _status(channel: str, code: str, message: str) -> bytes:

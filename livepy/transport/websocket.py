@@ -201,9 +201,8 @@ async def websocket_endpoint(live: LivePy, websocket: WebSocket) -> None:
     session.scope = websocket.scope  # lp-navigate renders pages with the handshake's cookies
     live.sessions.add(session)
     pump = _Pump(live, websocket, conn)
-    session.push = pump.send
-    if pump.direct is not None:
-        session.push_now = pump.send_now
+    # Through the direct send a push queues its frame without a coroutine
+    session.push = pump.send if pump.direct is None else pump.send_now
 
     async def overflowed() -> None:
         await pump.close(c.WS_CLOSE_SLOW_CONSUMER, "slow consumer: too many pushes waiting")
