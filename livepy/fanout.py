@@ -39,11 +39,10 @@ import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-import msgpack
-
 from livepy import features
 from livepy.component import Component
 from livepy.protocol.htmldiff import checksum, diff_html
+from livepy.protocol.packing import pack, pack_strict
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import diff_state
 
@@ -137,10 +136,8 @@ class SharedRenders:
             return self._unshared(renderer, instance)
         state = instance.dump_state()
         try:
-            raw: bytes = msgpack.packb(state, use_bin_type=True, strict_types=True)
-            key_extras: bytes = (
-                msgpack.packb(extras, use_bin_type=True, strict_types=True) if extras else b""
-            )
+            raw = pack_strict(state)
+            key_extras = pack_strict(extras) if extras else b""
         except (TypeError, ValueError, OverflowError):  # enums, dataclasses...: not plain data
             html = renderer.render_html(instance)
             self.renders += 1
@@ -211,7 +208,7 @@ class SharedRenders:
         raw = self._interned.get(id(new))
         if raw is None:  # not dumped by render(): encode it here
             try:
-                raw = msgpack.packb(new, use_bin_type=True, strict_types=True)
+                raw = pack_strict(new)
             except (TypeError, ValueError, OverflowError):
                 return None
             if self._intern(raw, new) is None:
@@ -238,7 +235,7 @@ class SharedRenders:
             return None
         entry = self._states.get(raw)
         if entry is None:
-            entry = (state, msgpack.packb(canonical(state), use_bin_type=True))
+            entry = (state, pack(canonical(state)))
             self._states[raw] = entry
             self._interned[id(state)] = raw
             if len(self._states) > self.max_entries:

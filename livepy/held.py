@@ -39,6 +39,9 @@ class Live:
     next_state: dict[str, Any] = field(default_factory=dict)
     pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
     dirty: bool = False  # state changed by a throttled listener, not yet rendered
+    # The instance is as ``state`` says: nothing changed it since its last reply, so ``state``
+    # is the rollback point of its next change, and no copy needs taking first
+    synced: bool = False
     flush: asyncio.Task[None] | None = None
 
 

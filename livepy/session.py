@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import inspect
 import logging
 import secrets
@@ -49,7 +50,7 @@ from livepy.protocol.frames import (
     encode_reply,
 )
 from livepy.pushbatch import push_batch
-from livepy.rollback import restore, rollback_point
+from livepy.rollback import RollbackPoint, restore, rollback_point
 
 if TYPE_CHECKING:
     from livepy.app import LivePy
@@ -328,7 +329,10 @@ class LiveSession:
         undo it, return the error."""
         instance = live.instance
         cid = instance.id
-        before = rollback_point(instance)  # the plain values when that is a copy
+        # the held state, when the instance is known to match it; else the plain values when
+        # that is a copy
+        before = None if live.synced else rollback_point(instance)
+        live.synced = False
         if instance.pending_broadcasts:
             instance.pending_broadcasts = []
         if _active_live.get() is not self.live:  # a set per click costs a context copy
@@ -370,17 +374,11 @@ class LiveSession:
                     self.live.renderer, instance, event
                 )
         except ProtocolError as exc:
-            restore(instance, before)
-            instance.pending_broadcasts = []
-            instance.pending_effects = {}
-            features.rollback(instance)
+            _undo(live, before)
             exc.cid, exc.seq = cid, seq
             return self._error(exc)
         except Exception as exc:
-            restore(instance, before)
-            instance.pending_broadcasts = []
-            instance.pending_effects = {}
-            features.rollback(instance)
+            _undo(live, before)
             logger.exception("component %s (%s) failed on seq %s", type(instance).name, cid, seq)
             detail = traceback.format_exc() if self.live.debug else None
             message = f"{type(instance).name} failed: {type(exc).__name__}"
@@ -418,6 +416,7 @@ class LiveSession:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
         render = self._render_change(live, live.next_html, shared=not ack)
         patch = self._patch(live, live.next_state, shared=not ack)
+        live.synced = True  # the instance is as live.state says, until its next change
         effects = live.instance.pending_effects
         if effects:
             live.instance.pending_effects = {}
@@ -463,6 +462,7 @@ class LiveSession:
             outcomes: list[tuple[list[bytes | None], list[PendingBroadcast]]] = []
             failure: Exception | None = None
             async with self._lock:
+                now = self._loop_time()  # the batch's push time (for throttle windows)
                 try:
                     for _ in range(len(self._work)):
                         if not self._work:  # the connection closed meanwhile
@@ -479,7 +479,7 @@ class LiveSession:
                         if error is not None:
                             outcomes.append(([error], []))
                             continue
-                        frames = [self._pushed(live)]
+                        frames = [self._pushed(live, now)]
                         instance = live.instance
                         if is_bound(instance) or not self.listeners.settled(ref, instance):
                             frames += await self._follow_up(live)
@@ -508,8 +508,8 @@ class LiveSession:
         refusals = await self.listeners.sync(live.ref, live.instance)
         return frames + [self._error(refusal) for refusal in refusals]
 
-    def _pushed(self, live: Live) -> bytes | None:
-        live.pushed_at = self._loop_time()
+    def _pushed(self, live: Live, now: float) -> bytes | None:
+        live.pushed_at = now
         live.dirty = False
         return self._reply(live, ack=False)
 
@@ -530,7 +530,7 @@ class LiveSession:
             if not live.dirty or self.components.get(live.ref) is not live:
                 return
             error = await self._change(live, _no_change, None)
-            frame = error if error is not None else self._pushed(live)
+            frame = error if error is not None else self._pushed(live, self._loop_time())
         if self.push is not None and frame is not None:
             sent = self.push(frame)
             if inspect.isawaitable(sent):
@@ -574,6 +574,17 @@ class LiveSession:
     ) -> list[Any] | None:
         renders = self.live.broadcaster.renders if shared else None
         return snapshot_patch(live, state, self.live.snapshots, renders)
+
+
+def _undo(live: Live, before: RollbackPoint | None) -> None:
+    """Put a component back as it was before its change failed: to ``before``, or to the state
+    its browser holds when the instance was known to match it (a copy: held states may be
+    shared between components, and a restored field must not alias one)."""
+    instance = live.instance
+    restore(instance, copy.deepcopy(live.state) if before is None else before)
+    instance.pending_broadcasts = []
+    instance.pending_effects = {}
+    features.rollback(instance)
 
 
 def _unknown_action(instance: Component, method: str) -> str:

@@ -255,6 +255,7 @@ class ComponentTest:
             if not self._joined:
                 _run(self._join())
             live = self.session.components[self.ref]
+        live.synced = False  # a test may set fields on it directly: its next change copies
         return live.instance
 
     @property

@@ -14,6 +14,7 @@ import msgpack
 
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
+from livepy.protocol.packing import pack
 
 __all__ = [
     "Call",
@@ -205,8 +206,7 @@ def encode(frame: ServerFrame | ClientFrame) -> bytes:
             body = [c.FRAME_PING]
         case Pong():
             body = [c.FRAME_PONG]
-    packed: bytes = msgpack.packb(body, use_bin_type=True)
-    return packed
+    return pack(body)
 
 
 def encode_reply(
@@ -221,8 +221,7 @@ def encode_reply(
     body: list[Any] = [c.FRAME_REPLY, ref, seq, render, patch]
     if effects is not None:
         body.append(effects)
-    packed: bytes = msgpack.packb(body, use_bin_type=True)
-    return packed
+    return pack(body)
 
 
 def _refuse_ext(code: int, data: bytes) -> Any:

@@ -29,11 +29,13 @@ from itsdangerous import Signer
 
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
+from livepy.protocol.packing import pack
 
 __all__ = ["Snapshot", "Snapshotter", "b64decode", "b64encode", "canonical"]
 
 # The start of every MAC body: a 5-item array header, then the version (see Snapshotter.mac).
 _BODY_HEAD = b"\x95" + msgpack.packb(c.SNAPSHOT_VERSION)
+_BLOCK = 64  # SHA-256's block size, in bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +92,13 @@ class Snapshotter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         signer = Signer(secret_key, salt=salt, key_derivation="hmac", digest_method=hashlib.sha256)
-        self._key = signer.derive_key()
-        # Keyed once: a copy per MAC skips hashing the key's pads again (pushes sign per component).
-        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
+        key = signer.derive_key()
+        # HMAC (RFC 2104) from two SHA-256 states keyed once: a copy of each per MAC skips
+        # hashing the key's pads again, and the hmac module's wrapper (pushes sign per component)
+        block = key if len(key) <= _BLOCK else hashlib.sha256(key).digest()
+        block = block.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
         self.max_age = max_age
         self.clock = clock
 
@@ -100,18 +106,20 @@ class Snapshotter:
         return int(self.clock())
 
     def mac(self, name: str, cid: str, issued_at: int, state: dict[str, Any]) -> bytes:
-        body = msgpack.packb(
-            [c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)], use_bin_type=True
-        )
-        return hmac.digest(self._key, body, "sha256")[: c.MAC_BYTES]
+        return self._mac(pack([c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)]))
 
     def mac_packed(self, name: str, cid: str, issued_at: int, packed_state: bytes) -> bytes:
         """``mac(name, cid, issued_at, state)`` where ``packed_state`` is
         ``msgpack(canonical(state))``, encoded once for every component that holds that state."""
-        keyed = self._keyed.copy()
-        head = msgpack.packb([name, cid, issued_at], use_bin_type=True)[1:]  # no array header
-        keyed.update(b"".join((_BODY_HEAD, head, packed_state)))
-        return keyed.digest()[: c.MAC_BYTES]
+        head = pack([name, cid, issued_at])[1:]  # no array header
+        return self._mac(b"".join((_BODY_HEAD, head, packed_state)))
+
+    def _mac(self, body: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(body)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: c.MAC_BYTES]
 
     def sign(
         self, name: str, cid: str, state: dict[str, Any], *, issued_at: int | None = None

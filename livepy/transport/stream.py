@@ -114,6 +114,7 @@ class PushSession(LiveSession):
     async def _change(self, live: Live, change: Change | Call, seq: int | None) -> bytes | None:
         if change is _unchanged or isinstance(change, Call):  # (no CALL runs on a stream)
             return await super()._change(live, change, seq)
+        live.synced = False  # (the dehydrate hook runs on it first)
         before = live.instance.snapshot_state()
         error = await super()._change(live, change, seq)
         if error is None or error is DEFERRED:
@@ -166,6 +167,7 @@ class PushSession(LiveSession):
         except Exception:  # a state this class no longer takes: join it afresh instead
             return False
         live.html, live.state, live.issued_at = outcome.html, outcome.state, outcome.issued_at
+        live.synced = False
         self._trails.pop(cid, None)  # a new starting point: the outcome
         if missed:
             for change in missed:
@@ -174,7 +176,7 @@ class PushSession(LiveSession):
                     frames.append(error)
             live.instance.pending_broadcasts = []  # published when they first ran
             error = await self._change(live, _unchanged, None)
-            frame = error if error is not None else self._pushed(live)
+            frame = error if error is not None else self._pushed(live, self._loop_time())
             if frame:
                 frames.append(frame)
         await self.listeners.sync(ref, live.instance)

@@ -316,3 +316,55 @@ def test_validation_messages_key_the_shared_render_through_the_state() -> None:
     assert shared.shared == 1 and "Too small." in html
     html, _ = shared.render(Renderer(), tile("eee", "Too big."), event)  # type: ignore[arg-type]
     assert shared.shared == 2 and html == "<p lp-id=\"eee\">0 {'value': ['Too big.']}</p>"
+
+
+class TaggingTile(Component):
+    template_source = "<p>{{ tags | join(',') }}</p>"
+    tags: list[str] = []
+
+    @on("tagging", "Tag")
+    def tag(self, event: dict[str, Any]) -> None:
+        self.tags.append(event["tag"])  # in place: an aliased held state would change too
+        if event.get("fail") == self.id:
+            raise RuntimeError("this one fails")
+
+
+async def test_a_failed_push_restores_a_copy_of_the_held_state() -> None:
+    """A pushed component matches the state its browser holds, so its next change takes no
+    rollback copy first; when that change fails, it is put back from a copy of the held state,
+    which other components share: their states, and its own later edits, stay apart."""
+    live = LivePy(templates=[], secret_key="k")
+    pushed: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def record(frame: bytes) -> None:
+        pushed.append(frame)
+        arrived.set()
+
+    sessions, cids = [], [f"tagging{n}" for n in range(3)]
+    for cid in cids:
+        session = LiveSession(live)
+        session.push = record
+        wire = live.snapshots.sign(TaggingTile.name, cid, {"tags": []}).to_wire()
+        await session.receive(encode(Join((JoinItem(cid, wire),))))
+        sessions.append(session)
+
+    async def broadcast(data: dict[str, Any]) -> list[Any]:
+        pushed.clear()
+        await live.broadcast("tagging", "Tag", data)
+        async with asyncio.timeout(5):
+            while len(pushed) < len(sessions):
+                arrived.clear()
+                await arrived.wait()
+        return [decode_server_frame(frame) for frame in pushed]
+
+    await broadcast({"tag": "a"})
+    helds = [session.components[1] for session in sessions]
+    assert all(held.synced and held.state is helds[0].state for held in helds)
+    frames = await broadcast({"tag": "b", "fail": cids[1]})
+    assert sum(isinstance(frame, Reply) for frame in frames) == 2  # and one error
+    failed = helds[1]
+    assert failed.state["tags"] == failed.instance.tags == ["a"]  # type: ignore[attr-defined]
+    assert failed.instance.tags is not failed.state["tags"]  # type: ignore[attr-defined]
+    await broadcast({"tag": "c"})
+    assert [held.state["tags"] for held in helds] == [["a", "b", "c"], ["a", "c"], ["a", "b", "c"]]

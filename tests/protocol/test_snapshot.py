@@ -1,5 +1,9 @@
+import hashlib
+import hmac
+
 import msgpack
 import pytest
+from itsdangerous import Signer
 
 from livepy.protocol import ProtocolError, Snapshot, Snapshotter, b64decode, b64encode, canonical
 from livepy.protocol import constants as c
@@ -22,6 +26,22 @@ def test_sign_and_verify() -> None:
     snapshot = snapshots.verify(wire(snapshots.sign("counter", "abc", {"count": 3})), cid="abc")
     assert (snapshot.name, snapshot.cid, snapshot.state) == ("counter", "abc", {"count": 3})
     assert len(snapshot.mac) == c.MAC_BYTES == 8
+
+
+@pytest.mark.parametrize("secret", ["key", "k" * 200])  # a key longer than a block is hashed
+def test_mac_is_the_documented_hmac_sha256(secret: str) -> None:
+    """The MAC is HMAC-SHA256, keyed as itsdangerous derives the key, over the canonical body;
+    the packed path, which reuses one encoding of the state, gives the same bytes."""
+    snapshots = Snapshotter(secret)
+    key = Signer(
+        secret, salt="livepy.snapshot", key_derivation="hmac", digest_method=hashlib.sha256
+    ).derive_key()
+    state = {"b": [1, 2.0], "a": "x"}
+    body = msgpack.packb([c.SNAPSHOT_VERSION, "counter", "abc", 7, canonical(state)])
+    expected = hmac.digest(key, body, hashlib.sha256)[: c.MAC_BYTES]
+    assert snapshots.mac("counter", "abc", 7, state) == expected
+    packed = msgpack.packb(canonical(state))
+    assert snapshots.mac_packed("counter", "abc", 7, packed) == expected
 
 
 def test_attribute_round_trip() -> None:

@@ -1,0 +1,56 @@
+"""Reused msgpack packers, one pair per thread, for the encodings made per pushed component.
+
+``msgpack.packb`` builds a ``Packer``, and its buffer, on every call; a broadcast to thousands
+of components encodes several times per component (its state, its frame, its MAC's head), and
+that setup (a 256 KiB buffer) was a fifth of each encoding. A packer is not thread-safe (pages
+may render and sign in a thread pool), so each thread gets its own, with a small buffer; one
+that grew for a large value is replaced, so a thread keeps at most ``_KEEP`` bytes of buffer.
+A packer that fails to encode resets its buffer, so an error leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import msgpack
+
+__all__ = ["pack", "pack_strict"]
+
+
+_BUFFER = 4096
+_KEEP = 65536
+
+
+def _plain() -> msgpack.Packer:
+    return msgpack.Packer(use_bin_type=True, buf_size=_BUFFER)
+
+
+def _strict() -> msgpack.Packer:
+    return msgpack.Packer(use_bin_type=True, strict_types=True, buf_size=_BUFFER)
+
+
+class _Packers(threading.local):
+    def __init__(self) -> None:
+        self.plain = _plain()
+        self.strict = _strict()
+
+
+_packers = _Packers()
+
+
+def pack(value: Any) -> bytes:
+    """``msgpack.packb(value, use_bin_type=True)``."""
+    packed: bytes = _packers.plain.pack(value)
+    if len(packed) > _KEEP:
+        _packers.plain = _plain()
+    return packed
+
+
+def pack_strict(value: Any) -> bytes:
+    """``msgpack.packb(value, use_bin_type=True, strict_types=True)``: a subclass of a plain
+    type (an enum, a named tuple) is refused with TypeError instead of encoded as its base."""
+    packed: bytes = _packers.strict.pack(value)
+    if len(packed) > _KEEP:
+        _packers.strict = _strict()
+    return packed
