@@ -43,6 +43,7 @@ class Live:
     # is the rollback point of its next change, and no copy needs taking first
     synced: bool = False
     flush: asyncio.Task[None] | None = None
+    mac_head: tuple[int, bytes] = (0, b"")  # (issued_at, Snapshotter.mac_head for it)
 
 
 def render_change(live: Live, html: str, renders: SharedRenders | None) -> str | list[Any] | None:
@@ -81,6 +82,10 @@ def snapshot_patch(
     if packed is None:
         mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
     else:
-        mac = snapshots.mac_packed(type(instance).name, instance.id, issued_at, packed)
+        head_at, head = live.mac_head
+        if head_at != issued_at or not head:
+            head = snapshots.mac_head(type(instance).name, instance.id, issued_at)
+            live.mac_head = (issued_at, head)
+        mac = snapshots.mac_headed(head, packed)
     live.state, live.issued_at = state, issued_at
     return [issued_at if reissue else None, ops, mac]

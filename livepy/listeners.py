@@ -409,7 +409,19 @@ def _handle(
     """
     if event.epoch:  # remember how far this instance got, for recovery after a reconnect
         instance.offsets[event.channel] = [event.epoch, int(event.offset)]
-    spec = channel_listeners(type(instance))
+    cls = type(instance)
+    spec = channel_listeners(cls)
+    heard = _heard(cls, spec, event) if _fixed_channels(cls, spec) is not None else None
+    if heard is not None:  # no placeholders: which methods hear it is the class's to say
+        methods, longest = heard
+        for position, method in enumerate(methods):
+            result = getattr(instance, method)(event.data)
+            if result is not None and inspect.isawaitable(result):
+                ran = None
+                for earlier in methods[:position]:
+                    ran = _longest(ran, instance, earlier)
+                return _handle_rest(instance, event, user_id, result, ran, methods[position:], [])
+        return longest
     throttle: float | None = None
     for index, ((template, name), methods) in enumerate(spec.items()):
         if not _matches(template, name, instance, event, user_id):
@@ -421,6 +433,35 @@ def _handle(
                 return _handle_rest(instance, event, user_id, result, throttle, *rest)
             throttle = _longest(throttle, instance, method)
     return throttle
+
+
+# (class, channel, event name) -> the methods of a class without placeholders that hear it, in
+# order, and their longest throttle: asked once, where a fan-out matched per component
+Heard = tuple[list[str], float | None]
+_HEARD: dict[tuple[type[Component], str, str], Heard] = {}
+_MAX_HEARD = 4096  # event names are the broadcasters' to choose: the cache starts over past this
+
+
+def _heard(
+    cls: type[Component], spec: ListenerSpec, event: Event
+) -> tuple[list[str], float | None]:
+    key = (cls, event.channel, event.name)
+    heard = _HEARD.get(key)
+    if heard is None:
+        methods = [
+            method
+            for (template, name), more in spec.items()
+            if name == event.name and _fixed_name(template) == event.channel
+            for method in more
+        ]
+        longest = None
+        for method in methods:
+            interval = getattr(getattr(cls, method), "__livepy_throttle__", None)
+            longest = longest if interval is None else max(longest or 0.0, interval)
+        if len(_HEARD) >= _MAX_HEARD:
+            _HEARD.clear()
+        heard = _HEARD[key] = (methods, longest)
+    return heard
 
 
 def _matches(

@@ -34,7 +34,7 @@ from livepy.protocol.packing import pack
 __all__ = ["Snapshot", "Snapshotter", "b64decode", "b64encode", "canonical"]
 
 # The start of every MAC body: a 5-item array header, then the version (see Snapshotter.mac).
-_BODY_HEAD = b"\x95" + msgpack.packb(c.SNAPSHOT_VERSION)
+_BODY_HEAD: bytes = b"\x95" + msgpack.packb(c.SNAPSHOT_VERSION)
 _BLOCK = 64  # SHA-256's block size, in bytes
 
 
@@ -111,8 +111,15 @@ class Snapshotter:
     def mac_packed(self, name: str, cid: str, issued_at: int, packed_state: bytes) -> bytes:
         """``mac(name, cid, issued_at, state)`` where ``packed_state`` is
         ``msgpack(canonical(state))``, encoded once for every component that holds that state."""
-        head = pack([name, cid, issued_at])[1:]  # no array header
-        return self._mac(b"".join((_BODY_HEAD, head, packed_state)))
+        return self.mac_headed(self.mac_head(name, cid, issued_at), packed_state)
+
+    def mac_head(self, name: str, cid: str, issued_at: int) -> bytes:
+        """The start of the MAC's body for one component: kept by a component between pushes."""
+        return _BODY_HEAD + pack([name, cid, issued_at])[1:]  # (no array header of its own)
+
+    def mac_headed(self, head: bytes, packed_state: bytes) -> bytes:
+        """``mac_packed`` from ``mac_head(name, cid, issued_at)``."""
+        return self._mac(head + packed_state)
 
     def _mac(self, body: bytes) -> bytes:
         inner = self._inner.copy()

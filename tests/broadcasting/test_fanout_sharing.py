@@ -15,6 +15,7 @@ import msgpack
 
 from livepy import Component, Limits, LivePy, on
 from livepy.fanout import SharedRenders
+from livepy.held import REISSUE_AFTER
 from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import apply_ops
@@ -368,3 +369,25 @@ async def test_a_failed_push_restores_a_copy_of_the_held_state() -> None:
     assert failed.instance.tags is not failed.state["tags"]  # type: ignore[attr-defined]
     await broadcast({"tag": "c"})
     assert [held.state["tags"] for held in helds] == [["a", "b", "c"], ["a", "c"], ["a", "b", "c"]]
+
+
+async def test_a_push_past_the_reissue_age_signs_the_new_issued_at() -> None:
+    """A pushed MAC reuses its component's signed head until the snapshot is reissued: the
+    push after that carries the new issued_at, and every snapshot still verifies."""
+    live = LivePy(templates=[], secret_key="k")
+    started = live.snapshots.now()
+    live.snapshots.clock = lambda: started
+    browsers = await open_pages(live, [["everyone"] * 2 for _ in range(2)])
+    await live.broadcast("sharing", "Tick", {"value": 1})
+    await until_pushed(browsers, 4)
+    for browser in browsers:
+        assert all(reply.patch and reply.patch[0] is None for reply in browser.apply())
+    later = started + REISSUE_AFTER + 1
+    live.snapshots.clock = lambda: later
+    for value in (2, 3):
+        await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(browsers, 4)
+        for browser in browsers:
+            issued = [reply.patch[0] for reply in browser.apply() if reply.patch]
+            assert issued == ([later] * 2 if value == 2 else [None] * 2)
+            assert all(held[2] == later for held in browser.held.values())
