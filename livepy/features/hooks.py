@@ -22,7 +22,8 @@ class Hook:
 
     # Attributes the feature keeps on instances that a render of a broadcast's change does not
     # read beyond the dumped state (livepy.fanout keys shared renders on the state and on every
-    # other attribute): a copy kept for a rollback, a flag every push sets, data the state holds.
+    # other attribute): a copy kept for a rollback, a flag every push sets, data the state holds,
+    # what a render records for later.
     render_neutral: frozenset[str] = frozenset()
 
     def define(self, cls: type[Component]) -> None:

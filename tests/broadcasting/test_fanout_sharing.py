@@ -14,7 +14,7 @@ from typing import Any
 import msgpack
 
 from livepy import Component, Limits, LivePy, on
-from livepy.fanout import SharedRenders
+from livepy.fanout import SharedRenders, _render_extras
 from livepy.held import REISSUE_AFTER
 from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
 from livepy.protocol.snapshot import canonical
@@ -130,6 +130,8 @@ async def test_same_state_shares_the_ops_and_every_snapshot_is_its_own() -> None
     assert renders.patches_shared >= 29  # the second push: the ops were diffed once
     held = [state for browser in browsers for state in browser.session.components.values()]
     assert all(live_.state is held[0].state for live_ in held)  # one state object, interned
+    # what features keep on a rendered instance is not a render input: only the state keys it
+    assert all(_render_extras(live_.instance) == [] for live_ in held)
     assert all(values == [1, 2] for browser in browsers for values in browser.values.values())
 
 

@@ -277,6 +277,9 @@ def _assign_path(path: str, wire: Any) -> Change:
 
 
 class PropsHook(Hook):
+    # what the last render passed to its children: written by a render, never read by one
+    render_neutral = frozenset({_CHILDREN})
+
     def define(self, cls: type[Component]) -> None:
         reactive, modelable = set(), []
         for name, state_field in cls.__state_fields__.items():
