@@ -94,9 +94,9 @@ class LiveSession:
         self._next_ref = 1
         # Sends a server-initiated frame (a pushed REPLY); None where nothing can be pushed.
         # It returns an awaitable to wait on, or, for a transport that queues the frame without
-        # waiting (livepy.transport.direct), anything else: a fan-out then costs no coroutine
-        # per frame.
-        self.push: Callable[[bytes], object] | None = None
+        # waiting (livepy.transport.direct), None or a bool: a fan-out then costs no coroutine
+        # per frame (and no Awaitable check).
+        self.push: Callable[[bytes], Awaitable[object] | bool | None] | None = None
         # Called once when broadcast work piles up beyond Limits.max_pending_pushes.
         self.on_overflow: Callable[[], Coroutine[Any, Any, None]] | None = None
         self._overflowed = False
@@ -483,7 +483,9 @@ class LiveSession:
                         instance = live.instance
                         if is_bound(instance) or not self.listeners.settled(ref, instance):
                             frames += await self._follow_up(live)
-                        pending, instance.pending_broadcasts = instance.pending_broadcasts, []
+                        pending = instance.pending_broadcasts
+                        if pending:
+                            instance.pending_broadcasts = []
                         outcomes.append((frames, pending))
                 except Exception as exc:
                     failure = exc
@@ -492,7 +494,7 @@ class LiveSession:
                 for frame in frames:
                     if push is not None and frame is not None:
                         sent = push(frame)
-                        if inspect.isawaitable(sent):
+                        if sent is not None and not isinstance(sent, bool):
                             await sent
                 if pending:
                     await self._publish(pending)
