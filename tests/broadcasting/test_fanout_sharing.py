@@ -16,6 +16,7 @@ import msgpack
 from livepy import Component, Limits, LivePy, on
 from livepy.fanout import SharedRenders, _render_extras
 from livepy.held import REISSUE_AFTER
+from livepy.protocol import apply_diff
 from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import apply_ops
@@ -46,6 +47,7 @@ class Browser:
         self.session.push = self.record
         self.owners = owners
         self.held: dict[int, list[Any]] = {}  # ref -> snapshot [name, cid, issued_at, state, mac]
+        self.html: dict[int, str] = {}  # ref -> the html it holds
         self.values: dict[int, list[int]] = {}  # ref -> values pushed, in order
 
     async def record(self, frame: bytes) -> None:
@@ -64,14 +66,20 @@ class Browser:
             joined = decode_server_frame(frame)
             assert isinstance(joined, Joined), joined
             self.held[joined.ref] = next(wire for cid, wire in items if cid == joined.cid)
+            self.html[joined.ref] = joined.html
             self.values[joined.ref] = []
 
     def apply(self) -> list[Reply]:
-        """Apply the pushed frames as a browser does; every snapshot must still verify."""
+        """Apply the pushed frames as a browser does; every snapshot must still verify, and the
+        html must come out as the server's (the diff's checksum, then the html itself)."""
         replies = []
         for frame in self.frames:
             reply = decode_server_frame(frame)
             assert isinstance(reply, Reply), reply
+            if isinstance(reply.render, list):
+                self.html[reply.ref] = apply_diff(self.html[reply.ref], reply.render)
+            elif reply.render is not None:
+                self.html[reply.ref] = reply.render
             name, cid, issued_at, state, _ = self.held[reply.ref]
             assert reply.patch is not None
             new_issued, ops, mac = reply.patch
@@ -81,6 +89,8 @@ class Browser:
             self.values[reply.ref].append(state["value"])
             replies.append(reply)
         self.frames.clear()
+        for reply in replies:
+            assert self.html[reply.ref] == self.session.components[reply.ref].html
         return replies
 
 
