@@ -106,7 +106,9 @@ class Snapshotter:
         return int(self.clock())
 
     def mac(self, name: str, cid: str, issued_at: int, state: dict[str, Any]) -> bytes:
-        return self._mac(pack([c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)]))
+        return self.mac_headed(
+            b"", pack([c.SNAPSHOT_VERSION, name, cid, issued_at, canonical(state)])
+        )
 
     def mac_packed(self, name: str, cid: str, issued_at: int, packed_state: bytes) -> bytes:
         """``mac(name, cid, issued_at, state)`` where ``packed_state`` is
@@ -118,12 +120,11 @@ class Snapshotter:
         return _BODY_HEAD + pack([name, cid, issued_at])[1:]  # (no array header of its own)
 
     def mac_headed(self, head: bytes, packed_state: bytes) -> bytes:
-        """``mac_packed`` from ``mac_head(name, cid, issued_at)``."""
-        return self._mac(head + packed_state)
-
-    def _mac(self, body: bytes) -> bytes:
+        """``mac_packed`` from ``mac_head(name, cid, issued_at)``: the MAC of the body
+        ``head + packed_state``."""
         inner = self._inner.copy()
-        inner.update(body)
+        inner.update(head)
+        inner.update(packed_state)
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()[: c.MAC_BYTES]

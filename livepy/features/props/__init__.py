@@ -214,7 +214,7 @@ def _reactive_updates(
 
 def is_bound(instance: Component) -> bool:
     """Whether ``instance`` passes props to children or has a field a parent may bind."""
-    return bool(instance.__dict__.get(_CHILDREN)) or modelable_field(type(instance)) is not None
+    return bool(instance.__dict__.get(_CHILDREN)) or type(instance) in _MODELABLE
 
 
 def follow_ups(source: Component, others: Mapping[str, Component]) -> list[tuple[str, Change]]:

@@ -159,14 +159,17 @@ class ValidationHook(Hook):
             raise ComponentDefinitionError(f"{cls.__qualname__}.messages must be a dict")
         _RULES[cls] = rules
 
+    # (begin and dump_extra run on every component a broadcast reaches: they read the bag
+    # without errors_of, which would build an empty one)
     def begin(self, instance: Component) -> None:
-        instance.__dict__[_ERRORS_BEFORE] = dict(errors_of(instance).messages)
+        bag = instance.__dict__.get(_ERRORS)
+        instance.__dict__[_ERRORS_BEFORE] = {} if bag is None else dict(bag.messages)
 
     def dump_extra(self, instance: Component, state: dict[str, Any]) -> None:
         # The bag rides in the snapshot (only while it holds messages), so that a rejoin
         # after a reconnect, or a stateless HTTP request, still knows the other fields' errors.
-        bag = errors_of(instance)
-        if bag:
+        bag = instance.__dict__.get(_ERRORS)
+        if bag is not None and bag.messages:
             state[ERRORS_KEY] = {path: list(messages) for path, messages in bag.messages.items()}
 
     def load_extra(self, instance: Component, state: dict[str, Any]) -> None:
