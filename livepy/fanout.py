@@ -131,8 +131,12 @@ class SharedRenders:
         before the render changes nothing.
         """
         cls = type(instance)
-        extras = None if cls in self._refused else _render_extras(instance)
-        if extras is None:
+        layout = cls.__dict__.get(_LAYOUT)
+        if layout is not None and not instance.children and vars(instance).keys() <= layout:
+            extras: list[Any] | None = []  # the usual instance (_render_extras, without a call)
+        else:
+            extras = _render_extras(instance)
+        if extras is None or cls in self._refused:
             return self._unshared(renderer, instance)
         state = instance.dump_state()
         try:

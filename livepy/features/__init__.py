@@ -61,8 +61,17 @@ def define(cls: type[Component]) -> None:
         feature.define(cls)
 
 
+# What every request drops before it begins (Hook.transient)
+_TRANSIENT: tuple[str, ...] = tuple(sorted(frozenset().union(*(f.transient for f in FEATURES))))
+_BEGIN = _OVERRIDING["begin"]
+
+
 def begin(instance: Component) -> None:
-    for feature in _OVERRIDING["begin"]:
+    attributes = instance.__dict__
+    for name in _TRANSIENT:
+        if name in attributes:
+            del attributes[name]
+    for feature in _BEGIN:
         feature.begin(instance)
 
 

@@ -25,6 +25,10 @@ class Hook:
     # other attribute): a copy kept for a rollback, a flag every push sets, data the state holds,
     # what a render records for later.
     render_neutral: frozenset[str] = frozenset()
+    # Attributes the feature keeps on instances for one request only: dropped when the next
+    # begins, before any ``begin`` hook runs (without a call per feature: a broadcast begins a
+    # request on every component it reaches).
+    transient: frozenset[str] = frozenset()
 
     def define(self, cls: type[Component]) -> None:
         """A component class was defined: inspect it, raise ComponentDefinitionError."""

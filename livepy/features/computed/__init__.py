@@ -97,12 +97,11 @@ def computed_names(cls: type) -> tuple[str, ...]:
 
 
 class ComputedHook(Hook):
+    transient = frozenset({_REQUEST})  # a request's computed values: the next computes afresh
+
     def define(self, cls: type[Component]) -> None:
         # (a state field of the same name is refused by the core, naming the clash)
         computed_names(cls)
-
-    def begin(self, instance: Component) -> None:
-        instance.__dict__.pop(_REQUEST, None)
 
     def rollback(self, instance: Component) -> None:
         instance.__dict__.pop(_REQUEST, None)

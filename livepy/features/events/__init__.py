@@ -206,11 +206,10 @@ async def _handle(instance: Component, args: tuple[Any, ...]) -> None:
 class EventsHook(Hook):
     """Collects ``@on(event)`` listeners, names them on the root, runs ``$event`` calls."""
 
+    transient = frozenset({_DEPTH})
+
     def define(self, cls: type[Component]) -> None:
         setattr(cls, _SPEC, _collect(cls))
-
-    def begin(self, instance: Component) -> None:
-        instance.__dict__.pop(_DEPTH, None)
 
     def root_attributes(self, instance: Component, attributes: dict[str, str]) -> None:
         events = listened_events(type(instance))

@@ -71,5 +71,4 @@ def flash(instance: Component, message: str, level: str = "info") -> None:
 class NavigationHook(Hook):
     """Forgets the messages flashed by a previous request."""
 
-    def begin(self, instance: Component) -> None:
-        instance.__dict__.pop(_FLASHES, None)
+    transient = frozenset({_FLASHES})

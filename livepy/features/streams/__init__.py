@@ -140,10 +140,10 @@ def _inline(pending: _Pending, rendered: list[list[Any]]) -> str:
 
 class StreamsHook(Hook):
     render_neutral = frozenset({_LIVE})  # set by every push
+    transient = frozenset({_PENDING})
 
     def begin(self, instance: Component) -> None:
         instance.__dict__[_LIVE] = True
-        instance.__dict__.pop(_PENDING, None)
 
     def rollback(self, instance: Component) -> None:
         instance.__dict__.pop(_PENDING, None)
