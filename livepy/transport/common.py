@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
     from livepy.app import LivePy
 
-__all__ = ["DIRECT_SEND", "account_sent", "client_address", "error_code", "log_refusal"]
+__all__ = [
+    "DIRECT_SEND",
+    "account_sent",
+    "client_address",
+    "error_code",
+    "log_refusal",
+    "needs_accounting",
+]
 
 # The scope extension through which livepy.transport.direct offers the endpoint its direct send
 # (named here, where nothing imports uvicorn, so the endpoint can look for it).
@@ -49,8 +56,16 @@ def error_code(data: bytes) -> tuple[str, Any] | None:
         return None
 
 
+def needs_accounting(live: LivePy, data: bytes) -> bool:
+    """False when ``account_sent`` would do nothing for ``data`` (metrics off, not an ERROR)."""
+    return live.metrics.enabled or (len(data) > 1 and data[1] == c.FRAME_ERROR)
+
+
 def account_sent(live: LivePy, transport: str, data: bytes, client: str) -> None:
-    """Count one outgoing frame; log and count it by code when it is an ERROR frame."""
+    """Count one outgoing frame; log and count it by code when it is an ERROR frame.
+
+    There is nothing to do when metrics are off and the frame is not an ERROR: a sender of
+    many frames may skip the call then (``needs_accounting``)."""
     live.metrics.frame_sent(transport, len(data))
     found = error_code(data)
     if found is not None:

@@ -39,12 +39,13 @@ EXTENSION = DIRECT_SEND
 MAX_UNSENT = 4 << 20  # bytes a socket may hold unsent before it counts as a slow consumer
 
 _BINARY_FIN = 0x82
+_SHORT_HEADERS = [bytes((_BINARY_FIN, size)) for size in range(126)]  # most pushes are short
 
 
 def binary_frame_header(size: int) -> bytes:
     """RFC 6455 header of an unmasked, final binary frame of ``size`` bytes (server to client)."""
     if size < 126:
-        return bytes((_BINARY_FIN, size))
+        return _SHORT_HEADERS[size]
     if size < 1 << 16:
         return struct.pack("!BBH", _BINARY_FIN, 126, size)
     return struct.pack("!BBQ", _BINARY_FIN, 127, size)
@@ -102,7 +103,8 @@ class DirectSendProtocol(WebSocketsSansIOProtocol):
                 return False
             self._queued.extend(self.conn.data_to_send())
         else:
-            self._queued.append(binary_frame_header(len(data)))
+            size = len(data)
+            self._queued.append(_SHORT_HEADERS[size] if size < 126 else binary_frame_header(size))
             self._queued.append(data)
         if not self._flush_soon:
             self._flush_soon = True

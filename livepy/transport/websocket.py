@@ -19,7 +19,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from livepy.protocol import constants as c
 from livepy.protocol.frames import ErrorFrame, Ping, encode
 from livepy.session import LiveSession
-from livepy.transport.common import DIRECT_SEND, account_sent, client_address, log_refusal
+from livepy.transport.common import (
+    DIRECT_SEND,
+    account_sent,
+    client_address,
+    log_refusal,
+    needs_accounting,
+)
 from livepy.transport.connections import Connection
 from livepy.transport.deadline import finish_within
 from livepy.transport.logfmt import log_event
@@ -69,12 +75,13 @@ class _Pump:
         )
 
     def send_now(self, data: bytes) -> bool:
-        """``send`` through the direct send, which never waits."""
+        """``send`` through the direct send, which never waits (called per pushed frame)."""
         assert self.direct is not None
         if self.closed or not self.direct.write(data):
             return False
         self.conn.sent(len(data))
-        account_sent(self.live, TRANSPORT, data, self.conn.client)
+        if needs_accounting(self.live, data):
+            account_sent(self.live, TRANSPORT, data, self.conn.client)
         return True
 
     async def send(self, data: bytes) -> bool:

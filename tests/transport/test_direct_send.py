@@ -11,6 +11,8 @@ from websockets.streams import StreamReader
 
 from livepy import Component, LivePy, on
 from livepy.protocol import Join, JoinItem, Reply, decode_server_frame, encode
+from livepy.protocol.frames import ErrorFrame, encode_reply
+from livepy.transport.common import error_code, needs_accounting
 from livepy.transport.direct import DirectSendProtocol, binary_frame_header
 from tests.conftest import ServeFactory, page_app
 from tests.protocol_client import snapshots_in
@@ -87,3 +89,15 @@ async def test_a_compressed_connection_gets_frames_websockets_framed(serve: Serv
         await live.broadcast("tiles", "Bump", {"n": 9})
         replies = [decode_server_frame(await ws.recv()) for _ in range(5)]
     assert all(isinstance(r, Reply) and r.render is not None for r in replies)
+
+
+def test_a_frame_is_accounted_when_metrics_are_on_or_it_is_an_error() -> None:
+    """The direct send skips the accounting call per pushed frame only when it would do
+    nothing: metrics off and not an ERROR frame (those are always logged and counted)."""
+    off = LivePy(templates=[], secret_key="k")
+    on_ = LivePy(templates=[], secret_key="k", metrics=True, metrics_auth=lambda request: True)
+    reply = encode_reply(1, 0, None, None)
+    error = encode(ErrorFrame("E_SOMETHING", "it failed", "cid", None, None))
+    assert error_code(reply) is None and error_code(error) == ("E_SOMETHING", "cid")
+    assert not needs_accounting(off, reply) and needs_accounting(off, error)
+    assert needs_accounting(on_, reply) and needs_accounting(on_, error)
