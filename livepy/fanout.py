@@ -77,7 +77,7 @@ def _render_extras(instance: Component) -> list[Any] | None:
         layout = frozenset(cls.__state_fields__) | _BOOKKEEPING | features.RENDER_NEUTRAL
         setattr(cls, _LAYOUT, layout)  # its own, in its __dict__: subclasses get theirs
     attributes = vars(instance)
-    if attributes.keys() <= layout:  # the usual instance: nothing but state and bookkeeping
+    if layout.issuperset(attributes):  # the usual instance: nothing but state and bookkeeping
         return []
     extras = []
     for name in sorted(attributes.keys() - layout):  # a set operation: C speed
@@ -105,7 +105,7 @@ class SharedRenders:
         self.ttl = ttl
         self.max_entries = max_entries
         # (id(event), class, msgpack(state), msgpack(attributes outside it)) ->
-        # (event, created, html, cid it was rendered for)
+        # (event, created, html, '="cid"' of the component it was rendered for)
         self._entries: OrderedDict[tuple[int, type[Component], bytes, bytes], Any] = OrderedDict()
         self._refused: set[type[Component]] = set()
         # (html before, html after), ids masked -> the diff's edits without its checksum
@@ -132,7 +132,7 @@ class SharedRenders:
         """
         cls = type(instance)
         layout = cls.__dict__.get(_LAYOUT)
-        if layout is not None and not instance.children and vars(instance).keys() <= layout:
+        if layout is not None and not instance.children and layout.issuperset(vars(instance)):
             extras: list[Any] | None = []  # the usual instance (_render_extras, without a call)
         else:
             extras = _render_extras(instance)
@@ -154,15 +154,15 @@ class SharedRenders:
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry[0] is event and now - entry[1] <= self.ttl:
-            _, _, html, cid = entry
+            _, _, html, quoted = entry
             self.shared += 1
-            return str(html).replace(f'="{cid}"', f'="{instance.id}"', 1), interned
+            return html.replace(quoted, f'="{instance.id}"', 1), interned
         self.renders += 1
         html = renderer.render_html(instance)
         if html.count(instance.id) != 1:  # the id is printed elsewhere: never share
             self._refused.add(cls)
             return html, interned
-        self._entries[key] = (event, now, html, instance.id)
+        self._entries[key] = (event, now, str(html), f'="{instance.id}"')  # (str: not Markup)
         self._evict(now)
         return html, interned
 
