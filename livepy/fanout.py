@@ -131,12 +131,8 @@ class SharedRenders:
         before the render changes nothing.
         """
         cls = type(instance)
-        layout = cls.__dict__.get(_LAYOUT)
-        if layout is not None and not instance.children and layout.issuperset(vars(instance)):
-            extras: list[Any] | None = []  # the usual instance (_render_extras, without a call)
-        else:
-            extras = _render_extras(instance)
-        if extras is None or cls in self._refused:
+        extras = None if cls in self._refused else _render_extras(instance)
+        if extras is None:
             return self._unshared(renderer, instance)
         state = instance.dump_state()
         try:

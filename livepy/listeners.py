@@ -449,25 +449,21 @@ _HEARD: dict[tuple[type[Component], str, str], Heard] = {}
 _MAX_HEARD = 4096  # event names are the broadcasters' to choose: the cache starts over past this
 
 
-def _heard(
-    cls: type[Component], spec: ListenerSpec, event: Event
-) -> tuple[list[str], float | None]:
-    key = (cls, event.channel, event.name)
-    heard = _HEARD.get(key)
-    if heard is None:
-        methods = [
-            method
-            for (template, name), more in spec.items()
-            if name == event.name and _fixed_name(template) == event.channel
-            for method in more
-        ]
-        longest = None
-        for method in methods:
-            interval = getattr(getattr(cls, method), "__livepy_throttle__", None)
-            longest = longest if interval is None else max(longest or 0.0, interval)
-        if len(_HEARD) >= _MAX_HEARD:
-            _HEARD.clear()
-        heard = _HEARD[key] = (methods, longest)
+def _heard(cls: type[Component], spec: ListenerSpec, event: Event) -> Heard:
+    """Find and remember which methods of ``cls`` hear ``event`` (``_handle`` looks first)."""
+    methods = [
+        method
+        for (template, name), more in spec.items()
+        if name == event.name and _fixed_name(template) == event.channel
+        for method in more
+    ]
+    longest = None
+    for method in methods:
+        interval = getattr(getattr(cls, method), "__livepy_throttle__", None)
+        longest = longest if interval is None else max(longest or 0.0, interval)
+    if len(_HEARD) >= _MAX_HEARD:
+        _HEARD.clear()
+    heard = _HEARD[(cls, event.channel, event.name)] = (methods, longest)
     return heard
 
 

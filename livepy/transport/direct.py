@@ -103,8 +103,7 @@ class DirectSendProtocol(WebSocketsSansIOProtocol):
                 return False
             self._queued.extend(self.conn.data_to_send())
         else:
-            size = len(data)
-            self._queued.append(_SHORT_HEADERS[size] if size < 126 else binary_frame_header(size))
+            self._queued.append(binary_frame_header(len(data)))
             self._queued.append(data)
         if not self._flush_soon:
             self._flush_soon = True
