@@ -40,7 +40,9 @@ class Live:
     pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
     dirty: bool = False  # state changed by a throttled listener, not yet rendered
     # The instance is as ``state`` says: nothing changed it since its last reply, so ``state``
-    # is the rollback point of its next change, and no copy needs taking first
+    # is the rollback point of its next change, and no copy needs taking first. Whatever may
+    # change an instance outside a change must set it False (livepy.testing's ``instance``,
+    # the POST+SSE replays).
     synced: bool = False
     flush: asyncio.Task[None] | None = None
     mac_head: tuple[int, bytes] = (0, b"")  # (issued_at, Snapshotter.mac_head for it)
