@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from livepy import features
 from livepy.component import Component
 from livepy.protocol.htmldiff import checksum, diff_html
-from livepy.protocol.packing import pack, pack_strict
+from livepy.protocol.packing import array_header, pack, pack_items, pack_strict
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import diff_state
 
@@ -108,12 +108,13 @@ class SharedRenders:
         # (event, created, html, '="cid"' of the component it was rendered for)
         self._entries: OrderedDict[tuple[int, type[Component], bytes, bytes], Any] = OrderedDict()
         self._refused: set[type[Component]] = set()
-        # (html before, html after), ids masked -> the diff's edits without its checksum
+        # (html before, html after), ids masked -> (array header, encoded edits) of the diff
+        # without its checksum, or None when the html itself is smaller
         self._diffs: OrderedDict[tuple[str, str], Any] = OrderedDict()
         # msgpack(state) -> (the interned state, msgpack(canonical(state)))
         self._states: OrderedDict[bytes, tuple[dict[str, Any], bytes]] = OrderedDict()
         self._interned: dict[int, bytes] = {}  # id(interned state) -> its key in _states
-        # (id(old state), id(new state)), both interned -> (old, new, ops)
+        # (id(old state), id(new state)), both interned -> (old, new, msgpack(ops))
         self._ops: OrderedDict[tuple[int, int], Any] = OrderedDict()
         self.diffs_shared = 0
         self.patches_shared = 0
@@ -168,37 +169,47 @@ class SharedRenders:
         self.renders += 1
         return renderer.render_html(instance), instance.snapshot_state()
 
-    def diff(self, before: str, after: str, cid: str) -> list[Any] | None:
-        """``diff_html(before, after)``, shared between components whose html is the same.
+    def encoded_diff(self, before: str, after: str, cid: str) -> tuple[bytes, ...]:
+        """The encoding, in parts, of the render change from ``before`` to ``after`` (the
+        diff, or ``after`` itself when a diff is not smaller), shared between components whose
+        html is the same.
 
         The key is the pair with the component id masked; the cached edits were computed on
         the masked pair and contain no id (else they are not cached), so they apply to every
-        component's own html: copies copy from its own old html, where its own id is. Only the
-        checksum, of its own new html, is per component.
+        component's own html: copies copy from its own old html, where its own id is. The
+        edits are encoded once; only the checksum, of its own new html, is per component.
         """
         if not cid or len(before) + len(after) > _MAX_DIFF_CHARS:
-            return diff_html(before, after)
+            return (pack(_change(before, after)),)
         mask = _MASK * len(cid)
         key = (before.replace(cid, mask), after.replace(cid, mask))
-        edits = self._diffs.get(key, _UNSHARED)
-        if edits is _UNSHARED:
+        shared = self._diffs.get(key, _UNSHARED)
+        if shared is _UNSHARED:
             diff = diff_html(*key)
-            edits = None if diff is None else diff[1:]
-            if edits is not None and any(_MASK in text for text in _texts(edits)):
-                return diff_html(before, after)  # the id is in an insert: not shareable
-            self._diffs[key] = edits
+            if diff is None:
+                shared = None
+            else:
+                edits = diff[1:]
+                if any(_MASK in text for text in _texts(edits)):
+                    return (pack(_change(before, after)),)  # the id is in an insert
+                shared = (array_header(len(diff)), pack_items(edits))
+            self._diffs[key] = shared
             if len(self._diffs) > self.max_entries:
                 self._diffs.popitem(last=False)
         else:
             self.diffs_shared += 1
-        return None if edits is None else [checksum(after), *edits]
+        if shared is None:  # a diff is not smaller than the html
+            return (pack(after),)
+        header, edits_encoded = shared
+        return header, pack(checksum(after)), edits_encoded
 
     def state_patch(
         self, old: dict[str, Any], new: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[Any], bytes] | None:
-        """``(state, diff_state(old, state), msgpack(canonical(state)))`` with ``state`` equal
-        to ``new``, shared with every component pushed the same state; None when ``new`` is
-        not plain msgpack data or too large (the caller then diffs and signs on its own).
+    ) -> tuple[dict[str, Any], bytes, bytes] | None:
+        """``(state, msgpack(diff_state(old, state)), msgpack(canonical(state)))`` with
+        ``state`` equal to ``new``, shared with every component pushed the same state; None
+        when ``new`` is not plain msgpack data or too large (the caller then diffs and signs
+        on its own).
 
         Equal bytes under ``strict_types`` mean the same keys in the same order and the same
         types (1, 1.0 and True encode apart), so the interned state is ``new`` in every way the
@@ -213,16 +224,15 @@ class SharedRenders:
                 return None
             if self._intern(raw, new) is None:
                 return None
-        entry = self._states[raw]
-        state, packed = entry
+        state, packed = self._states[raw]
         if id(old) not in self._interned:  # a state from a JOIN: its own, diffed once
-            return state, diff_state(old, state), packed
+            return state, pack(diff_state(old, state)), packed
         key = (id(old), id(state))
         cached = self._ops.get(key)
         if cached is not None and cached[0] is old and cached[1] is state:
             self.patches_shared += 1
             return state, cached[2], packed
-        ops = diff_state(old, state)
+        ops = pack(diff_state(old, state))
         self._ops[key] = (old, state, ops)  # holds both: their ids stay theirs while cached
         if len(self._ops) > self.max_entries:
             self._ops.popitem(last=False)
@@ -249,6 +259,12 @@ class SharedRenders:
             len(entries) > self.max_entries or now - next(iter(entries.values()))[1] > self.ttl
         ):
             entries.popitem(last=False)
+
+
+def _change(before: str, after: str) -> str | list[Any]:
+    """The render change from ``before`` to ``after`` when it is not shared."""
+    diff = diff_html(before, after)
+    return after if diff is None else diff
 
 
 def _texts(edits: list[Any]) -> list[str]:

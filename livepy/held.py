@@ -2,7 +2,9 @@
 
 A ``Live`` is one joined component on a connection: its instance, and the html and snapshot
 state the browser is known to hold. A reply or a push carries only what changed against that:
-a render diff (``render_change``) and a snapshot patch with its new MAC (``snapshot_patch``).
+a render diff (``render_change``) and a snapshot patch with its new MAC (``snapshot_patch``);
+a push takes the parts it shares with the other components of a broadcast encoded once
+(``push_reply``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from livepy.protocol.constants import MAC_BYTES
+from livepy.protocol.frames import encode_push
 from livepy.protocol.htmldiff import diff_html
+from livepy.protocol.packing import array_header, pack
 from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
@@ -19,7 +24,7 @@ if TYPE_CHECKING:
     from livepy.fanout import SharedRenders
     from livepy.protocol.snapshot import Snapshotter
 
-__all__ = ["REISSUE_AFTER", "Live", "render_change", "snapshot_patch"]
+__all__ = ["REISSUE_AFTER", "Live", "push_reply", "render_change", "snapshot_patch"]
 
 # A snapshot's issued_at is refreshed once it is this old, so active pages never expire.
 REISSUE_AFTER = 3600
@@ -48,46 +53,82 @@ class Live:
     mac_head: tuple[int, bytes] = (0, b"")  # (issued_at, Snapshotter.mac_head for it)
 
 
-def render_change(live: Live, html: str, renders: SharedRenders | None) -> str | list[Any] | None:
+def render_change(live: Live, html: str) -> str | list[Any] | None:
     """The render diff from the html the browser holds to ``html`` (or ``html`` itself when a
-    diff is not smaller; None when nothing changed), which the browser then holds. With
-    ``renders`` (a push), the diff is shared between components whose html is the same."""
+    diff is not smaller; None when nothing changed), which the browser then holds."""
     if html == live.html:
         return None
-    if renders is not None:
-        diff = renders.diff(live.html, html, live.instance.id)
-    else:
-        diff = diff_html(live.html, html)
+    diff = diff_html(live.html, html)
     live.html = html
     return html if diff is None else diff
 
 
-def snapshot_patch(
-    live: Live, state: dict[str, Any], snapshots: Snapshotter, renders: SharedRenders | None
-) -> list[Any] | None:
+def snapshot_patch(live: Live, state: dict[str, Any], snapshots: Snapshotter) -> list[Any] | None:
     """``[issued_at or None, ops, mac]`` from the snapshot the browser holds to ``state`` (None
     when nothing changed and the snapshot is not due for a new ``issued_at``), which the
-    browser then holds. With ``renders`` (a push), the ops and the encoding the MAC covers are
-    shared by every component that gets the same state; only the MAC, over each component's
-    id, is its own."""
+    browser then holds."""
     now = snapshots.now()
     reissue = now - live.issued_at > REISSUE_AFTER
-    common = renders.state_patch(live.state, state) if renders is not None else None
-    if common is None:
-        ops, packed = diff_state(live.state, state), None
-    else:
-        state, ops, packed = common
+    ops = diff_state(live.state, state)
     if not ops and not reissue:
         return None
     issued_at = now if reissue else live.issued_at
     instance = live.instance
-    if packed is None:
-        mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
-    else:
-        head_at, head = live.mac_head
-        if head_at != issued_at or not head:
-            head = snapshots.mac_head(type(instance).name, instance.id, issued_at)
-            live.mac_head = (issued_at, head)
-        mac = snapshots.mac_headed(head, packed)
+    mac = snapshots.mac(type(instance).name, instance.id, issued_at, state)
     live.state, live.issued_at = state, issued_at
     return [issued_at if reissue else None, ops, mac]
+
+
+def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> bytes | None:
+    """The pushed REPLY (no effects) that brings the browser up to ``live.next_html`` and
+    ``live.next_state``, which it then holds; None when nothing changed.
+
+    The same bytes as ``encode_reply`` of ``render_change`` and ``snapshot_patch``, but the
+    render diff and the snapshot ops, the same for every component a broadcast brings from
+    one html and state to the next, come encoded once (``SharedRenders``) and are spliced in;
+    per component, only the frame's head, the checksum of its html and the MAC over its id
+    are encoded.
+    """
+    html = live.next_html
+    if html == live.html:
+        render: tuple[bytes, ...] = _NIL
+    else:
+        render = renders.encoded_diff(live.html, html, live.instance.id)
+        live.html = html
+    patch = _pushed_patch(live, renders, snapshots)
+    if patch is None:
+        if render is _NIL:
+            return None
+        patch = _NIL
+    return encode_push(live.ref, live.seq, render, patch)
+
+
+def _pushed_patch(
+    live: Live, renders: SharedRenders, snapshots: Snapshotter
+) -> tuple[bytes, ...] | None:
+    """``snapshot_patch`` encoded in parts, its ops and the encoding its MAC covers shared."""
+    state = live.next_state
+    shared = renders.state_patch(live.state, state)
+    if shared is None:  # not plain data, or too large to share: diffed and signed alone
+        patch = snapshot_patch(live, state, snapshots)
+        return None if patch is None else (pack(patch),)
+    state, ops, packed = shared
+    now = snapshots.now()
+    reissue = now - live.issued_at > REISSUE_AFTER
+    if ops == _NO_OPS and not reissue:
+        return None
+    issued_at = now if reissue else live.issued_at
+    head_at, head = live.mac_head
+    if head_at != issued_at or not head:
+        instance = live.instance
+        head = snapshots.mac_head(type(instance).name, instance.id, issued_at)
+        live.mac_head = (issued_at, head)
+    mac = snapshots.mac_headed(head, packed)
+    live.state, live.issued_at = state, issued_at
+    return _PATCH_HEADER, pack(issued_at) if reissue else _NIL[0], ops, _MAC_HEADER, mac
+
+
+_NIL = (pack(None),)
+_NO_OPS = pack([])
+_PATCH_HEADER = array_header(3)  # [issued_at or None, ops, mac]
+_MAC_HEADER = b"\xc4" + bytes((MAC_BYTES,))  # bin 8 of MAC_BYTES

@@ -28,7 +28,7 @@ from livepy.component import Component, convert_arguments
 from livepy.convert import ConversionError
 from livepy.exceptions import UnknownComponentError
 from livepy.features.props import follow_ups, is_bound
-from livepy.held import Live, render_change, snapshot_patch
+from livepy.held import Live, push_reply, render_change, snapshot_patch
 from livepy.listeners import ChannelListeners
 from livepy.protocol import constants as c
 from livepy.protocol.errors import ProtocolError
@@ -414,15 +414,23 @@ class LiveSession:
 
     def _reply(self, live: Live, *, ack: bool = True) -> bytes | None:
         """The REPLY for a change; without ``ack`` (a push), None when nothing changed."""
-        render = self._render_change(live, live.next_html, shared=not ack)
-        patch = self._patch(live, live.next_state, shared=not ack)
+        instance = live.instance
+        effects = instance.pending_effects
+        if not ack and not effects:
+            frame = self._push_frame(live)
+        else:  # (a push with effects is always sent)
+            if effects:
+                instance.pending_effects = {}
+            render = self._render_change(live, live.next_html)
+            patch = self._patch(live, live.next_state)
+            frame = encode_reply(live.ref, live.seq, render, patch, effects or None)
         live.synced = True  # the instance is as live.state says, until its next change
-        effects = live.instance.pending_effects
-        if effects:
-            live.instance.pending_effects = {}
-        if not ack and render is None and patch is None and not effects:
-            return None
-        return encode_reply(live.ref, live.seq, render, patch, effects or None)
+        return frame
+
+    def _push_frame(self, live: Live) -> bytes | None:
+        """A push's REPLY without effects, None when nothing changed: the parts every component
+        of the broadcast shares are encoded once (held.push_reply)."""
+        return push_reply(live, self.live.broadcaster.renders, self.live.snapshots)
 
     # -- pushes ------------------------------------------------------------------------
 
@@ -565,17 +573,11 @@ class LiveSession:
 
     # -- what changed ------------------------------------------------------------------
 
-    def _render_change(
-        self, live: Live, html: str, *, shared: bool = False
-    ) -> str | list[Any] | None:
-        # an action's reply is its own: the shared lookup would only slow the click
-        return render_change(live, html, self.live.broadcaster.renders if shared else None)
+    def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
+        return render_change(live, html)
 
-    def _patch(
-        self, live: Live, state: dict[str, Any], *, shared: bool = False
-    ) -> list[Any] | None:
-        renders = self.live.broadcaster.renders if shared else None
-        return snapshot_patch(live, state, self.live.snapshots, renders)
+    def _patch(self, live: Live, state: dict[str, Any]) -> list[Any] | None:
+        return snapshot_patch(live, state, self.live.snapshots)
 
 
 def _undo(live: Live, before: RollbackPoint | None) -> None:

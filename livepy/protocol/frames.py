@@ -35,6 +35,7 @@ __all__ = [
     "decode_client_frame",
     "decode_server_frame",
     "encode",
+    "encode_push",
     "encode_reply",
 ]
 
@@ -222,6 +223,20 @@ def encode_reply(
     if effects is not None:
         body.append(effects)
     return pack(body)
+
+
+def encode_push(ref: int, seq: int, render: tuple[bytes, ...], patch: tuple[bytes, ...]) -> bytes:
+    """``encode_reply(ref, seq, render, patch)`` from the encodings of ``render`` and ``patch``,
+    given in parts (the same bytes): a push splices in the parts that every component pushed
+    the same change shares, encoded once (``livepy.fanout``)."""
+    if 0 <= ref < 0x80 and 0 <= seq < 0x80:  # positive fixints: their own byte
+        head = bytes((_REPLY_HEADER, c.FRAME_REPLY, ref, seq))
+    else:
+        head = bytes((_REPLY_HEADER,)) + pack([c.FRAME_REPLY, ref, seq])[1:]
+    return b"".join((head, *render, *patch))
+
+
+_REPLY_HEADER = 0x95  # a fixarray of 5: [type, ref, seq, render, patch]
 
 
 def _refuse_ext(code: int, data: bytes) -> Any:

@@ -6,6 +6,9 @@ that setup (a 256 KiB buffer) was a fifth of each encoding. A packer is not thre
 may render and sign in a thread pool), so each thread gets its own, with a small buffer; one
 that grew for a large value is replaced, so a thread keeps at most ``_KEEP`` bytes of buffer.
 A packer that fails to encode resets its buffer, so an error leaves nothing behind.
+
+``array_header`` and ``pack_items`` encode an array's parts apart, so that a frame can splice
+in items encoded once for many frames (``frames.encode_push``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import msgpack
 
-__all__ = ["pack", "pack_strict"]
+__all__ = ["array_header", "pack", "pack_items", "pack_strict"]
 
 
 _BUFFER = 4096
@@ -54,3 +57,21 @@ def pack_strict(value: Any) -> bytes:
     if len(packed) > _KEEP:
         _packers.strict = _strict()
     return packed
+
+
+def array_header(length: int) -> bytes:
+    """The msgpack header of an array of ``length`` items (fixarray, array 16 or array 32)."""
+    if length < 16:
+        return _FIXARRAYS[length]
+    if length < 0x10000:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
+
+
+def pack_items(items: list[Any]) -> bytes:
+    """The encodings of ``items``, one after the other, without the array's header: what
+    follows ``array_header(len(items))`` in ``pack(items)``."""
+    return pack(items)[len(array_header(len(items))) :]
+
+
+_FIXARRAYS = [bytes((0x90 | length,)) for length in range(16)]

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from livepy.held import Live
 from livepy.listeners import user_id_of
 from livepy.protocol import constants as c
-from livepy.protocol.frames import Call, Join, JoinItem, encode
+from livepy.protocol.frames import Call, Join, JoinItem, encode, encode_reply
 from livepy.session import DEFERRED, Change, LiveSession
 
 if TYPE_CHECKING:
@@ -193,22 +193,25 @@ class PushSession(LiveSession):
                 return [change for _, change in entries[index:]]
         return []  # older than the trail remembers: the outcome stands alone
 
-    def _render_change(
-        self, live: Live, html: str, *, shared: bool = False
-    ) -> str | list[Any] | None:
+    def _render_change(self, live: Live, html: str) -> str | list[Any] | None:
         if html == live.html:
             return None
         live.html = html
         return html
 
-    def _patch(
-        self, live: Live, state: dict[str, Any], *, shared: bool = False
-    ) -> list[Any] | None:
-        patch = super()._patch(live, state, shared=shared)
+    def _patch(self, live: Live, state: dict[str, Any]) -> list[Any] | None:
+        patch = super()._patch(live, state)
         if patch is None:
             return None
         issued_at, _ops, mac = patch
         return [live.issued_at if issued_at is None else issued_at, [[[], state]], mac]
+
+    def _push_frame(self, live: Live) -> bytes | None:
+        render = self._render_change(live, live.next_html)  # the whole html and state
+        patch = self._patch(live, live.next_state)
+        if render is None and patch is None:
+            return None
+        return encode_reply(live.ref, live.seq, render, patch)
 
 
 class PushStream:

@@ -155,23 +155,29 @@ def test_entries_are_bounded_and_expire() -> None:
 
 
 def test_diffs_are_shared_between_ids_and_stay_correct() -> None:
+    import msgpack
+
     from livepy.fanout import SharedRenders
     from livepy.protocol import apply_diff
 
     shared = SharedRenders()
+
+    def diff_of(before: str, after: str, cid: str) -> Any:
+        return msgpack.unpackb(b"".join(shared.encoded_diff(before, after, cid)))
+
     rows = "".join(f"<li>row {i}</li>" for i in range(30))
 
     def page(cid: str, n: int) -> str:
         return f'<div lp-id="{cid}"><b>{n}</b><ul>{rows}</ul><i>{n * 7}</i></div>'
 
     for cid in ("aaaa1111", "bbbb2222", "cccc3333"):
-        diff = shared.diff(page(cid, 1), page(cid, 2), cid)
+        diff = diff_of(page(cid, 1), page(cid, 2), cid)
         assert diff is not None and apply_diff(page(cid, 1), diff) == page(cid, 2)
     assert shared.diffs_shared == 2
     # An edit whose inserted text holds the id is never cached: each gets its own diff.
     for cid in ("dddd4444", "eeee5555"):
         before = f'<div lp-id="{cid}">{rows}<p>1</p></div>'
         after = f'<div lp-id="{cid}">{rows}<p>1<a href="#{cid}"></a></p></div>'
-        diff = shared.diff(before, after, cid)
+        diff = diff_of(before, after, cid)
         assert diff is not None and apply_diff(before, diff) == after
     assert shared.diffs_shared == 2

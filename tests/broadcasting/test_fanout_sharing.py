@@ -15,9 +15,17 @@ import msgpack
 
 from livepy import Component, Limits, LivePy, on
 from livepy.fanout import SharedRenders, _render_extras
-from livepy.held import REISSUE_AFTER
+from livepy.held import REISSUE_AFTER, Live, push_reply, render_change, snapshot_patch
 from livepy.protocol import apply_diff
-from livepy.protocol.frames import Join, Joined, JoinItem, Reply, decode_server_frame, encode
+from livepy.protocol.frames import (
+    Join,
+    Joined,
+    JoinItem,
+    Reply,
+    decode_server_frame,
+    encode,
+    encode_reply,
+)
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import apply_ops
 from livepy.pushbatch import SLICE, push_batch
@@ -403,3 +411,52 @@ async def test_a_push_past_the_reissue_age_signs_the_new_issued_at() -> None:
             issued = [reply.patch[0] for reply in browser.apply() if reply.patch]
             assert issued == ([later] * 2 if value == 2 else [None] * 2)
             assert all(held[2] == later for held in browser.held.values())
+
+
+def test_a_push_is_the_reply_its_changes_encode_to() -> None:
+    """``push_reply`` splices in the diff and ops encoded once; its bytes, and what the twin
+    then holds, are those of ``encode_reply`` over ``render_change`` and ``snapshot_patch``."""
+    live = LivePy(templates=[], secret_key="k")
+    snapshots, renders = live.snapshots, SharedRenders()
+    now = snapshots.now()
+    rows = "".join(f"<li>row {i}</li>" for i in range(20))
+
+    def html(cid: str, value: object) -> str:
+        return f'<div lp-id="{cid}"><b>{value}</b><ul>{rows}</ul></div>'
+
+    big = "x" * 20_000  # beyond what is interned: diffed and signed alone
+    cases: list[tuple[int, int, object, object, dict[str, Any], dict[str, Any], int]] = [
+        (1, 0, 1, 2, {"owner": "a", "value": 1}, {"owner": "a", "value": 2}, now),
+        (2, 5, 1, 1, {"owner": "a", "value": 1}, {"owner": "a", "value": 2}, now),
+        (3, 0, 1, 2, {"owner": "a", "value": 1}, {"owner": "a", "value": 1}, now),
+        (4, 0, 1, 1, {"owner": "a", "value": 1}, {"owner": "a", "value": 1}, now),
+        (200, 70_000, 1, 2, {"owner": "a", "value": 1}, {"owner": "a", "value": 2}, now),
+        (5, 0, 1, 1, {"owner": "a", "value": 1}, {"owner": "a", "value": 1}, now - 2 * 3600),
+        (6, 0, 1, "<p>" + rows[::-1], {"owner": big, "value": 1}, {"owner": big, "value": 3}, now),
+    ]
+    for ref, seq, old, new, before, after, issued_at in cases:
+        for cid in ("aaaa1111", "bbbb2222"):  # the second one is served from the caches
+            twins = []
+            for _ in range(2):
+                instance = SharingTile()
+                instance.id = cid
+                twins.append(Live(ref, instance, html(cid, old), dict(before), issued_at, seq))
+            pushed, replied = twins
+            # from the joined state, then from the state the push interned
+            for step, value in enumerate((new, "later")):
+                state = dict(after) if step == 0 else {**after, "value": 9}
+                for twin in twins:
+                    twin.next_html, twin.next_state = html(cid, value), dict(state)
+                frame = push_reply(pushed, renders, snapshots)
+                render = render_change(replied, replied.next_html)
+                patch = snapshot_patch(replied, replied.next_state, snapshots)
+                if render is None and patch is None:
+                    assert frame is None, (ref, cid, step)
+                else:
+                    assert frame == encode_reply(ref, seq, render, patch), (ref, cid, step)
+                assert (pushed.html, pushed.state, pushed.issued_at) == (
+                    replied.html,
+                    replied.state,
+                    replied.issued_at,
+                )
+    assert renders.diffs_shared and renders.patches_shared

@@ -145,3 +145,19 @@ def test_components_per_join_limit() -> None:
 def test_deep_nesting_is_refused_not_crashing() -> None:
     data = b"\x91" * 100_000 + b"\xc0"
     assert refused(data, max_bytes=200_000).code == c.ERR_BAD_FRAME
+
+
+@pytest.mark.parametrize("ref, seq", [(0, 0), (127, 127), (128, 3), (5, 255), (70_000, 2**40)])
+@pytest.mark.parametrize("edits", [0, 14, 15, 16, 70_000])
+def test_encode_push_splices_the_parts_of_encode_reply(ref: int, seq: int, edits: int) -> None:
+    """A push's parts, encoded apart (arrays of every header size), make ``encode_reply``'s
+    bytes."""
+    from livepy.protocol.frames import encode_push
+    from livepy.protocol.packing import array_header, pack_items
+
+    items: list[object] = [n % 300 for n in range(edits)]
+    render = [65_000, *items]
+    patch = [None, [[["count"], 2]], b"m" * 8]
+    parts = (array_header(len(render)), pack(65_000), pack_items(items))
+    assert encode_push(ref, seq, parts, (pack(patch),)) == encode_reply(ref, seq, render, patch)
+    assert encode_push(ref, seq, (pack(None),), (pack(None),)) == encode_reply(ref, seq, None, None)
