@@ -26,7 +26,7 @@ from typing import (
     get_origin,
 )
 
-from livepy import features, registry
+from livepy import features, registry, statedump
 from livepy.convert import (
     INT_MAX,
     INT_MIN,
@@ -176,6 +176,13 @@ class Component:
             )
         cls.__state_fields__ = _collect_state(cls)
         cls.__actions__ = _collect_actions(cls)
+        inherited = cls.dump_state
+        if "dump_state" not in cls.__dict__ and (
+            inherited is Component.dump_state or statedump.is_compiled(inherited)
+        ):  # the general dump, written out for this class's fields
+            cls.dump_state = statedump.compile_dump_state(  # type: ignore[method-assign,assignment]
+                cls, Component.dump_state
+            )
         features.define(cls)
         registry.register(cls)
 
