@@ -49,7 +49,7 @@ from livepy.protocol.statepatch import diff_state
 if TYPE_CHECKING:
     from livepy.render.environment import ComponentRenderer
 
-__all__ = ["SharedRenders"]
+__all__ = ["Rendering", "SharedRenders"]
 
 # Attributes every instance has, outside its state, that do not change its html.
 _BOOKKEEPING = frozenset(
@@ -98,15 +98,41 @@ def _class_shareable(cls: type[Component]) -> bool:
     return shareable
 
 
+class Rendering:
+    """One shared render: the html a class renders for one state after one broadcast.
+
+    ``masked`` is the html with the id of the component it was rendered for masked: the same
+    string object for every component that shares it and has an id of that length, so a diff
+    between two renderings is looked up without masking or hashing any html again. ``state``
+    and ``packed`` are the interned state and the encoding its MAC covers.
+    """
+
+    __slots__ = ("created", "event", "html", "id_length", "masked", "packed", "quoted", "state")
+
+    def __init__(
+        self, event: object, created: float, html: str, cid: str, state: dict[str, Any],
+        packed: bytes,
+    ) -> None:  # fmt: skip
+        self.event, self.created = event, created
+        self.html, self.quoted = html, f'="{cid}"'
+        self.id_length, self.masked = len(cid), html.replace(cid, _MASK * len(cid))
+        self.state, self.packed = state, packed
+
+    def html_for(self, cid: str) -> str:
+        """The html with ``cid`` as its root's id."""
+        return self.html.replace(self.quoted, f'="{cid}"', 1)
+
+
 class SharedRenders:
     """This process's shared renders, per (event, class, state)."""
 
     def __init__(self, *, ttl: float = 2.0, max_entries: int = 512) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        # (id(event), class, msgpack(state), msgpack(attributes outside it)) ->
-        # (event, created, html, '="cid"' of the component it was rendered for)
-        self._entries: OrderedDict[tuple[int, type[Component], bytes, bytes], Any] = OrderedDict()
+        # (id(event), class, msgpack(state), msgpack(attributes outside it)) -> its Rendering
+        self._entries: OrderedDict[tuple[int, type[Component], bytes, bytes], Rendering] = (
+            OrderedDict()
+        )
         self._refused: set[type[Component]] = set()
         # (html before, html after), ids masked -> (array header, encoded edits) of the diff
         # without its checksum, or None when the html itself is smaller
@@ -123,9 +149,10 @@ class SharedRenders:
 
     def render(
         self, renderer: ComponentRenderer, instance: Component, event: object
-    ) -> tuple[str, dict[str, Any]]:
-        """``(renderer.render_html(instance), instance.snapshot_state())``, shared with the
-        instances of the same class that ``event`` brought to the same state.
+    ) -> tuple[str, dict[str, Any], Rendering | None]:
+        """``(renderer.render_html(instance), instance.snapshot_state(), rendering)``, shared
+        with the instances of the same class that ``event`` brought to the same state
+        (``rendering``, None when the render is not shared).
 
         The state is dumped first, and encoded once: those bytes key the render and intern the
         state (``state_patch``). A class with a ``dehydrate`` hook is never shared, so dumping
@@ -142,34 +169,41 @@ class SharedRenders:
         except (TypeError, ValueError, OverflowError):  # enums, dataclasses...: not plain data
             html = renderer.render_html(instance)
             self.renders += 1
-            return html, state
+            return html, state, None
+        key = (id(event), cls, raw, key_extras)
+        now = time.monotonic()
+        rendering = self._entries.get(key)
+        if (
+            rendering is not None
+            and rendering.event is event
+            and now - rendering.created <= self.ttl
+        ):
+            self.shared += 1  # (its state encodes to raw: the state, interned)
+            return rendering.html_for(instance.id), rendering.state, rendering
         interned = self._intern(raw, state)
         if interned is None:  # too large to keep
             self.renders += 1
-            return renderer.render_html(instance), state
-        key = (id(event), cls, raw, key_extras)
-        now = time.monotonic()
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is event and now - entry[1] <= self.ttl:
-            _, _, html, quoted = entry
-            self.shared += 1
-            return html.replace(quoted, f'="{instance.id}"', 1), interned
+            return renderer.render_html(instance), state, None
         self.renders += 1
         html = renderer.render_html(instance)
         if html.count(instance.id) != 1:  # the id is printed elsewhere: never share
             self._refused.add(cls)
-            return html, interned
-        self._entries[key] = (event, now, str(html), f'="{instance.id}"')  # (str: not Markup)
+            return html, interned, None
+        packed = self._states[raw][1]
+        rendering = Rendering(event, now, str(html), instance.id, interned, packed)  # (not Markup)
+        self._entries[key] = rendering
         self._evict(now)
-        return html, interned
+        return html, interned, rendering
 
     def _unshared(
         self, renderer: ComponentRenderer, instance: Component
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> tuple[str, dict[str, Any], None]:
         self.renders += 1
-        return renderer.render_html(instance), instance.snapshot_state()
+        return renderer.render_html(instance), instance.snapshot_state(), None
 
-    def encoded_diff(self, before: str, after: str, cid: str) -> tuple[bytes, ...]:
+    def encoded_diff(
+        self, before: str, after: str, cid: str, renderings: tuple[Rendering, Rendering] | None
+    ) -> tuple[bytes, ...]:
         """The encoding, in parts, of the render change from ``before`` to ``after`` (the
         diff, or ``after`` itself when a diff is not smaller), shared between components whose
         html is the same.
@@ -178,11 +212,16 @@ class SharedRenders:
         the masked pair and contain no id (else they are not cached), so they apply to every
         component's own html: copies copy from its own old html, where its own id is. The
         edits are encoded once; only the checksum, of its own new html, is per component.
+        ``renderings``, the shared renders ``before`` and ``after`` are known to come from (with
+        ids of ``cid``'s length), have the pair masked already.
         """
         if not cid or len(before) + len(after) > _MAX_DIFF_CHARS:
             return (pack(_change(before, after)),)
-        mask = _MASK * len(cid)
-        key = (before.replace(cid, mask), after.replace(cid, mask))
+        if renderings is None:
+            mask = _MASK * len(cid)
+            key = (before.replace(cid, mask), after.replace(cid, mask))
+        else:
+            key = (renderings[0].masked, renderings[1].masked)
         shared = self._diffs.get(key, _UNSHARED)
         if shared is _UNSHARED:
             diff = diff_html(*key)
@@ -204,7 +243,7 @@ class SharedRenders:
         return header, pack(checksum(after)), edits_encoded
 
     def state_patch(
-        self, old: dict[str, Any], new: dict[str, Any]
+        self, old: dict[str, Any], new: dict[str, Any], rendering: Rendering | None = None
     ) -> tuple[dict[str, Any], bytes, bytes] | None:
         """``(state, msgpack(diff_state(old, state)), msgpack(canonical(state)))`` with
         ``state`` equal to ``new``, shared with every component pushed the same state; None
@@ -214,17 +253,21 @@ class SharedRenders:
         Equal bytes under ``strict_types`` mean the same keys in the same order and the same
         types (1, 1.0 and True encode apart), so the interned state is ``new`` in every way the
         wire, the next diff and the MAC can tell. The interned states are never mutated: a
-        component replaces its state, it never edits it.
+        component replaces its state, it never edits it. ``rendering``, the shared render that
+        ``new`` comes from, has it interned and encoded already.
         """
-        raw = self._interned.get(id(new))
-        if raw is None:  # not dumped by render(): encode it here
-            try:
-                raw = pack_strict(new)
-            except (TypeError, ValueError, OverflowError):
-                return None
-            if self._intern(raw, new) is None:
-                return None
-        state, packed = self._states[raw]
+        if rendering is not None:
+            state, packed = rendering.state, rendering.packed
+        else:
+            raw = self._interned.get(id(new))
+            if raw is None:  # not dumped by render(): encode it here
+                try:
+                    raw = pack_strict(new)
+                except (TypeError, ValueError, OverflowError):
+                    return None
+                if self._intern(raw, new) is None:
+                    return None
+            state, packed = self._states[raw]
         if id(old) not in self._interned:  # a state from a JOIN: its own, diffed once
             return state, pack(diff_state(old, state)), packed
         key = (id(old), id(state))
@@ -256,7 +299,7 @@ class SharedRenders:
     def _evict(self, now: float) -> None:
         entries = self._entries
         while entries and (
-            len(entries) > self.max_entries or now - next(iter(entries.values()))[1] > self.ttl
+            len(entries) > self.max_entries or now - next(iter(entries.values())).created > self.ttl
         ):
             entries.popitem(last=False)
 

@@ -21,7 +21,7 @@ from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
     from livepy.component import Component
-    from livepy.fanout import SharedRenders
+    from livepy.fanout import Rendering, SharedRenders
     from livepy.protocol.snapshot import Snapshotter
 
 __all__ = ["REISSUE_AFTER", "Live", "push_reply", "render_change", "snapshot_patch"]
@@ -42,6 +42,11 @@ class Live:
     seq: int = 0
     next_html: str = ""
     next_state: dict[str, Any] = field(default_factory=dict)
+    # The shared render next_html and next_state come from (a broadcast's), else None
+    next_rendering: Rendering | None = None
+    # (html, the shared render it comes from) for the html the browser holds: known while
+    # ``html`` is still that very string
+    held_rendering: tuple[str, Rendering] | None = None
     pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
     dirty: bool = False  # state changed by a throttled listener, not yet rendered
     # The instance is as ``state`` says: nothing changed it since its last reply, so ``state``
@@ -89,13 +94,23 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
     per component, only the frame's head, the checksum of its html and the MAC over its id
     are encoded.
     """
-    html = live.next_html
+    html, rendering = live.next_html, live.next_rendering
+    cid = live.instance.id
+    if rendering is not None and (
+        rendering.state is not live.next_state or len(cid) != rendering.id_length
+    ):
+        rendering = None  # (an id of another length: masked apart)
     if html == live.html:
         render: tuple[bytes, ...] = _NIL
     else:
-        render = renders.encoded_diff(live.html, html, live.instance.id)
+        held = live.held_rendering
+        known = None  # both shared renders, when known: the diff is looked up as it is
+        if rendering is not None and held is not None and held[0] is live.html:
+            known = (held[1], rendering)
+        render = renders.encoded_diff(live.html, html, cid, known)
         live.html = html
-    patch = _pushed_patch(live, renders, snapshots)
+    live.held_rendering = None if rendering is None else (live.html, rendering)
+    patch = _pushed_patch(live, renders, snapshots, rendering)
     if patch is None:
         if render is _NIL:
             return None
@@ -104,11 +119,11 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
 
 
 def _pushed_patch(
-    live: Live, renders: SharedRenders, snapshots: Snapshotter
+    live: Live, renders: SharedRenders, snapshots: Snapshotter, rendering: Rendering | None
 ) -> tuple[bytes, ...] | None:
     """``snapshot_patch`` encoded in parts, its ops and the encoding its MAC covers shared."""
     state = live.next_state
-    shared = renders.state_patch(live.state, state)
+    shared = renders.state_patch(live.state, state, rendering)
     if shared is None:  # not plain data, or too large to share: diffed and signed alone
         patch = snapshot_patch(live, state, snapshots)
         return None if patch is None else (pack(patch),)

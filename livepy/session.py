@@ -368,9 +368,10 @@ class LiveSession:
             if event is None:
                 live.next_html = self.live.renderer.render_html(instance)
                 live.next_state = instance.snapshot_state()
+                live.next_rendering = None
             else:  # a broadcast: render once per state, dump and encode the state once
                 renders = self.live.broadcaster.renders
-                live.next_html, live.next_state = renders.render(
+                live.next_html, live.next_state, live.next_rendering = renders.render(
                     self.live.renderer, instance, event
                 )
         except ProtocolError as exc:

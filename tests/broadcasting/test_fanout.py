@@ -146,7 +146,7 @@ def test_entries_are_bounded_and_expire() -> None:
     assert len(shared._entries) == 3
     late = FanTicker()
     late.id = "xyz"
-    html, state = shared.render(Renderer(), late, events[-1])  # type: ignore[arg-type]
+    html, state, _ = shared.render(Renderer(), late, events[-1])  # type: ignore[arg-type]
     assert html == '<p lp-id="xyz">0</p>' and shared.shared == 1
     assert state == late.snapshot_state()
     shared.ttl = 0.0
@@ -163,7 +163,7 @@ def test_diffs_are_shared_between_ids_and_stay_correct() -> None:
     shared = SharedRenders()
 
     def diff_of(before: str, after: str, cid: str) -> Any:
-        return msgpack.unpackb(b"".join(shared.encoded_diff(before, after, cid)))
+        return msgpack.unpackb(b"".join(shared.encoded_diff(before, after, cid, None)))
 
     rows = "".join(f"<li>row {i}</li>" for i in range(30))
 

@@ -13,11 +13,12 @@ from typing import Any
 
 import msgpack
 
-from livepy import Component, Limits, LivePy, on
+from livepy import Component, Limits, LivePy, action, on
 from livepy.fanout import SharedRenders, _render_extras
 from livepy.held import REISSUE_AFTER, Live, push_reply, render_change, snapshot_patch
 from livepy.protocol import apply_diff
 from livepy.protocol.frames import (
+    Call,
     Join,
     Joined,
     JoinItem,
@@ -35,13 +36,20 @@ _cids = itertools.count()
 
 
 class SharingTile(Component):
-    template_source = "<div><h3>{{ owner }}</h3><b>{{ value }}</b></div>"
+    template_source = (  # rows enough that a diff is smaller than the html
+        "<div><h3>{{ owner }}</h3><b>{{ value }}</b>"
+        "<ul>{% for i in range(8) %}<li>row {{ i }}</li>{% endfor %}</ul></div>"
+    )
     owner: str = "everyone"
     value: int = 0
 
     @on("sharing", "Tick")
     def tick(self, event: dict[str, Any]) -> None:
         self.value = event["value"]
+
+    @action
+    def bump(self) -> None:
+        self.value += 100
 
 
 class Browser:
@@ -328,14 +336,14 @@ def test_validation_messages_key_the_shared_render_through_the_state() -> None:
             errors_of(instance).add("value", message)
         return instance
 
-    first_html, first_state = shared.render(Renderer(), tile("aaa", None), event)  # type: ignore[arg-type]
-    html, state = shared.render(Renderer(), tile("bbb", None), event)  # type: ignore[arg-type]
+    first_html, first_state, _ = shared.render(Renderer(), tile("aaa", None), event)  # type: ignore[arg-type]
+    html, state, _ = shared.render(Renderer(), tile("bbb", None), event)  # type: ignore[arg-type]
     assert shared.shared == 1 and html == first_html.replace("aaa", "bbb") and state is first_state
-    html, state = shared.render(Renderer(), tile("ccc", "Too big."), event)  # type: ignore[arg-type]
+    html, state, _ = shared.render(Renderer(), tile("ccc", "Too big."), event)  # type: ignore[arg-type]
     assert shared.shared == 1 and "Too big." in html and state["$errors"] == {"value": ["Too big."]}
-    html, _ = shared.render(Renderer(), tile("ddd", "Too small."), event)  # type: ignore[arg-type]
+    html, _, _ = shared.render(Renderer(), tile("ddd", "Too small."), event)  # type: ignore[arg-type]
     assert shared.shared == 1 and "Too small." in html
-    html, _ = shared.render(Renderer(), tile("eee", "Too big."), event)  # type: ignore[arg-type]
+    html, _, _ = shared.render(Renderer(), tile("eee", "Too big."), event)  # type: ignore[arg-type]
     assert shared.shared == 2 and html == "<p lp-id=\"eee\">0 {'value': ['Too big.']}</p>"
 
 
@@ -460,3 +468,28 @@ def test_a_push_is_the_reply_its_changes_encode_to() -> None:
                     replied.issued_at,
                 )
     assert renders.diffs_shared and renders.patches_shared
+
+
+async def test_a_reply_between_pushes_is_diffed_from_what_its_browser_holds() -> None:
+    """Pushes diff between shared renders, masked once (ids of two lengths here); a click's
+    reply in between changes what one browser holds, and its next push starts from that."""
+    live = LivePy(templates=[], secret_key="k")
+    browsers = await open_pages(live, [["everyone"] * 3 for _ in range(4)])
+    assert len({len(held[1]) for b in browsers for held in b.held.values()}) == 2
+    for value in (1, 2):
+        await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(browsers, 12)
+        for browser in browsers:
+            browser.apply()
+    clicked = browsers[0]
+    ref = min(clicked.held)
+    clicked.frames += await clicked.session.receive(encode(Call(ref, 1, {}, (("bump", ()),))))
+    clicked.apply()
+    assert clicked.values[ref] == [1, 2, 102]
+    for value in (3, 4):
+        await live.broadcast("sharing", "Tick", {"value": value})
+        await until_pushed(browsers, 12)
+        for browser in browsers:
+            browser.apply()
+    assert all(values[-2:] == [3, 4] for b in browsers for values in b.values.values())
+    assert live.broadcaster.renders.diffs_shared >= 30
