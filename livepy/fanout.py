@@ -49,7 +49,7 @@ from livepy.protocol.statepatch import diff_state
 if TYPE_CHECKING:
     from livepy.render.environment import ComponentRenderer
 
-__all__ = ["Rendering", "SharedRenders"]
+__all__ = ["OWN_DIFF", "SAME_HTML", "SHARED_DIFF", "Rendering", "SharedRenders"]
 
 # Attributes every instance has, outside its state, that do not change its html.
 _BOOKKEEPING = frozenset(
@@ -59,6 +59,9 @@ _MASK = "\0"  # stands for a component id in the diff cache's keys (never in htm
 _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
 _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
+_NO_OPS = pack([])
+# What a push between two shared renders does to the html (SharedRenders.step)
+SAME_HTML, SHARED_DIFF, OWN_DIFF = 0, 1, 2
 # A shareable class's attribute names that are not render inputs beyond its state, kept on the
 # class itself: a plain attribute read, where a weak dictionary makes a weak reference per lookup
 _LAYOUT = "_livepy_render_layout"
@@ -142,8 +145,13 @@ class SharedRenders:
         self._interned: dict[int, bytes] = {}  # id(interned state) -> its key in _states
         # (id(old state), id(new state)), both interned -> (old, new, msgpack(ops))
         self._ops: OrderedDict[tuple[int, int], Any] = OrderedDict()
+        # (held Rendering, next Rendering) -> step(held, next)
+        self._steps: OrderedDict[tuple[Rendering, Rendering], tuple[int, Any, bytes]] = (
+            OrderedDict()
+        )
         self.diffs_shared = 0
         self.patches_shared = 0
+        self.steps_shared = 0
         self.renders = 0  # renders done for a broadcast (the first of their kind, or unshared)
         self.shared = 0  # renders saved
 
@@ -222,25 +230,62 @@ class SharedRenders:
             key = (before.replace(cid, mask), after.replace(cid, mask))
         else:
             key = (renderings[0].masked, renderings[1].masked)
-        shared = self._diffs.get(key, _UNSHARED)
-        if shared is _UNSHARED:
-            diff = diff_html(*key)
-            if diff is None:
-                shared = None
-            else:
-                edits = diff[1:]
-                if any(_MASK in text for text in _texts(edits)):
-                    return (pack(_change(before, after)),)  # the id is in an insert
-                shared = (array_header(len(diff)), pack_items(edits))
-            self._diffs[key] = shared
-            if len(self._diffs) > self.max_entries:
-                self._diffs.popitem(last=False)
-        else:
-            self.diffs_shared += 1
+        shared = self._shared_diff(key)
+        if shared is _UNSHARED:  # the id is in an insert
+            return (pack(_change(before, after)),)
         if shared is None:  # a diff is not smaller than the html
             return (pack(after),)
-        header, edits_encoded = shared
-        return header, pack(checksum(after)), edits_encoded
+        header, edits = shared
+        return header, pack(checksum(after)), edits
+
+    def step(self, held: Rendering, after: Rendering) -> tuple[int, Any, bytes]:
+        """A push from the shared render ``held`` to ``after``, the same for every component
+        that makes it with an id of their length: ``(kind, diff, ops)``, worked out once.
+
+        ``kind`` is ``SAME_HTML``, ``SHARED_DIFF`` (``diff`` is the array header and the
+        encoded edits, without the checksum) or ``OWN_DIFF`` (a diff no smaller than the html,
+        a pair too long to keep, or an insert that holds the id: ``encoded_diff`` per
+        component); ``ops`` is the encoded snapshot ops between their interned states.
+        """
+        key = (held, after)
+        step = self._steps.get(key)
+        if step is not None:
+            self.steps_shared += 1
+            return step
+        ops = pack(diff_state(held.state, after.state))
+        if held.masked == after.masked:
+            step = (SAME_HTML, None, ops)
+        else:
+            diff = None
+            if len(held.masked) + len(after.masked) <= _MAX_DIFF_CHARS:
+                diff = self._shared_diff((held.masked, after.masked))
+            shared = diff is not None and diff is not _UNSHARED
+            step = (SHARED_DIFF, diff, ops) if shared else (OWN_DIFF, None, ops)
+        self._steps[key] = step  # holds both renders: their identity stays theirs while kept
+        if len(self._steps) > self.max_entries:
+            self._steps.popitem(last=False)
+        return step
+
+    def _shared_diff(self, key: tuple[str, str]) -> Any:
+        """``(array header, encoded edits)`` of the diff of a masked pair, its checksum left
+        out; None when the html itself is smaller; ``_UNSHARED`` when an insert holds the
+        (masked) id, which is never kept."""
+        shared = self._diffs.get(key, _UNSHARED)
+        if shared is not _UNSHARED:
+            self.diffs_shared += 1
+            return shared
+        diff = diff_html(*key)
+        if diff is not None:
+            edits = diff[1:]
+            if any(_MASK in text for text in _texts(edits)):
+                return _UNSHARED
+            shared = (array_header(len(diff)), pack_items(edits))
+        else:
+            shared = None
+        self._diffs[key] = shared
+        if len(self._diffs) > self.max_entries:
+            self._diffs.popitem(last=False)
+        return shared
 
     def state_patch(
         self, old: dict[str, Any], new: dict[str, Any], rendering: Rendering | None = None

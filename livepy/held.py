@@ -13,9 +13,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from livepy.fanout import SAME_HTML, SHARED_DIFF
 from livepy.protocol.constants import MAC_BYTES
 from livepy.protocol.frames import encode_push
-from livepy.protocol.htmldiff import diff_html
+from livepy.protocol.htmldiff import checksum, diff_html
 from livepy.protocol.packing import array_header, pack
 from livepy.protocol.statepatch import diff_state
 
@@ -95,22 +96,45 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
     are encoded.
     """
     html, rendering = live.next_html, live.next_rendering
+    before = live.html
     cid = live.instance.id
     if rendering is not None and (
         rendering.state is not live.next_state or len(cid) != rendering.id_length
     ):
         rendering = None  # (an id of another length: masked apart)
-    if html == live.html:
-        render: tuple[bytes, ...] = _NIL
+    held = live.held_rendering
+    if (
+        rendering is not None
+        and held is not None
+        and held[0] is before
+        and held[1].state is live.state
+    ):  # from one shared render to the next: the step is worked out once
+        kind, diff, ops = renders.step(held[1], rendering)
+        if kind == SAME_HTML:
+            render: tuple[bytes, ...] = _NIL
+        elif kind == SHARED_DIFF:
+            render = (diff[0], pack(checksum(html)), diff[1])
+        else:
+            render = renders.encoded_diff(before, html, cid, (held[1], rendering))
+        state, packed = rendering.state, rendering.packed
     else:
-        held = live.held_rendering
-        known = None  # both shared renders, when known: the diff is looked up as it is
-        if rendering is not None and held is not None and held[0] is live.html:
-            known = (held[1], rendering)
-        render = renders.encoded_diff(live.html, html, cid, known)
+        render = _NIL if html == before else renders.encoded_diff(before, html, cid, None)
+        shared = renders.state_patch(live.state, live.next_state, rendering)
+        if shared is None:  # not plain data, or too large to share: diffed and signed alone
+            if render is not _NIL:
+                live.html = html
+            live.held_rendering = None
+            plain = snapshot_patch(live, live.next_state, snapshots)
+            if plain is None and render is _NIL:
+                return None
+            return encode_push(
+                live.ref, live.seq, render, _NIL if plain is None else (pack(plain),)
+            )
+        state, ops, packed = shared
+    if render is not _NIL:
         live.html = html
     live.held_rendering = None if rendering is None else (live.html, rendering)
-    patch = _pushed_patch(live, renders, snapshots, rendering)
+    patch = _patch(live, state, ops, packed, snapshots)
     if patch is None:
         if render is _NIL:
             return None
@@ -118,18 +142,14 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
     return encode_push(live.ref, live.seq, render, patch)
 
 
-def _pushed_patch(
-    live: Live, renders: SharedRenders, snapshots: Snapshotter, rendering: Rendering | None
+def _patch(
+    live: Live, state: dict[str, Any], ops: bytes, packed: bytes, snapshots: Snapshotter
 ) -> tuple[bytes, ...] | None:
-    """``snapshot_patch`` encoded in parts, its ops and the encoding its MAC covers shared."""
-    state = live.next_state
-    shared = renders.state_patch(live.state, state, rendering)
-    if shared is None:  # not plain data, or too large to share: diffed and signed alone
-        patch = snapshot_patch(live, state, snapshots)
-        return None if patch is None else (pack(patch),)
-    state, ops, packed = shared
+    """``snapshot_patch`` to the interned ``state``, in parts: ``ops`` and ``packed`` (the
+    encoding its MAC covers) are shared; None when nothing changed."""
     now = snapshots.now()
     reissue = now - live.issued_at > REISSUE_AFTER
+    live.state = state  # (without ops: the same value, as the shared object)
     if ops == _NO_OPS and not reissue:
         return None
     issued_at = now if reissue else live.issued_at
@@ -139,7 +159,7 @@ def _pushed_patch(
         head = snapshots.mac_head(type(instance).name, instance.id, issued_at)
         live.mac_head = (issued_at, head)
     mac = snapshots.mac_headed(head, packed)
-    live.state, live.issued_at = state, issued_at
+    live.issued_at = issued_at
     return _PATCH_HEADER, pack(issued_at) if reissue else _NIL[0], ops, _MAC_HEADER, mac
 
 
