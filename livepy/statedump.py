@@ -74,15 +74,16 @@ def compile_dump_state(
         "    offsets = self.offsets",
         "    if offsets:",
         "        state[_OFFSETS] = dict(zip(offsets, map(list, offsets.values())))",
-        "    _dump_extra(self, state)",
-        "    return state",
     ]
+    extras = features.dump_extra_hooks()
+    lines += [f"    _extra_{n}(self, state)" for n in range(len(extras))]
+    lines.append("    return state")
     from livepy.component import CHILDREN_KEY, OFFSETS_KEY
 
     namespace: dict[str, Any] = {
         "_value": _value,
         "_general": general,
-        "_dump_extra": features.dump_extra,
+        **{f"_extra_{n}": hook for n, hook in enumerate(extras)},
         "_CHILDREN": CHILDREN_KEY,
         "_OFFSETS": OFFSETS_KEY,
     }

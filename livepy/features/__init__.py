@@ -8,7 +8,7 @@ own ``ValidationError`` before a component's ``exception`` hook is asked.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from livepy.features.computed import ComputedHook
@@ -99,6 +99,12 @@ def dehydrate(instance: Component) -> None:
 def dump_extra(instance: Component, state: dict[str, Any]) -> None:
     for feature in _OVERRIDING["dump_extra"]:
         feature.dump_extra(instance, state)
+
+
+def dump_extra_hooks() -> list[Callable[[Component, dict[str, Any]], None]]:
+    """The features' ``dump_extra`` methods, in order (a class's written-out dump calls them
+    itself: livepy.statedump)."""
+    return [feature.dump_extra for feature in _OVERRIDING["dump_extra"]]
 
 
 def load_extra(instance: Component, state: dict[str, Any]) -> None:

@@ -55,6 +55,7 @@ __all__ = [
 ERRORS_KEY = "$errors"  # where a snapshot's state keeps the error bag
 _ERRORS = "$errors"  # instance.__dict__ keys: never state
 _ERRORS_BEFORE = "$errors_before"  # the bag as the request found it, for a rollback
+_NO_MESSAGES: dict[str, list[str]] = {}  # (never changed: an ErrorBag copies what it gets)
 # path ("email", "form.email") -> its rules, per component class
 _RULES: dict[type, dict[str, tuple[Rule, ...]]] = {}
 
@@ -163,7 +164,8 @@ class ValidationHook(Hook):
     # without errors_of, which would build an empty one)
     def begin(self, instance: Component) -> None:
         bag = instance.__dict__.get(_ERRORS)
-        instance.__dict__[_ERRORS_BEFORE] = {} if bag is None else dict(bag.messages)
+        before = _NO_MESSAGES if bag is None or not bag.messages else dict(bag.messages)
+        instance.__dict__[_ERRORS_BEFORE] = before
 
     def dump_extra(self, instance: Component, state: dict[str, Any]) -> None:
         # The bag rides in the snapshot (only while it holds messages), so that a rejoin
