@@ -49,6 +49,7 @@ import asyncio
 import contextlib
 import http.client
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -240,21 +241,30 @@ class HttpTrigger:
         pass
 
 
-class BareTrigger:
-    def __init__(self, port: int, per_page: int, size: int) -> None:
+class SocketTrigger:
+    """A trigger sent as a message on a WebSocket kept open (``fire:N`` + ``suffix``), answered
+    ``done``: livepy's app and the bare server are triggered the same way."""
+
+    def __init__(self, url: str, suffix: str = "") -> None:
         from websockets.sync.client import connect
 
-        self.per_page, self.size = per_page, size
+        self.url, self.suffix = url, suffix
         self.stack = contextlib.ExitStack()
-        self.ws = self.stack.enter_context(connect(f"ws://{HOST}:{port}/control", open_timeout=10))
+        self.ws = self.stack.enter_context(connect(url, open_timeout=10))
 
     def fire(self, n: int) -> None:
-        self.ws.send(f"fire:{n}:{self.per_page}:{self.size}")
+        self.ws.send(f"fire:{n}{self.suffix}")
         if self.ws.recv(timeout=WAIT_TIMEOUT) != "done":
-            raise RuntimeError("bare server did not answer done")
+            raise RuntimeError(f"{self.url} did not answer done")
 
     def close(self) -> None:
         self.stack.close()
+
+
+def livepy_trigger(port: int) -> Any:
+    if os.environ.get("BENCH_HTTP_TRIGGER"):
+        return HttpTrigger(port)
+    return SocketTrigger(f"ws://{HOST}:{port}/bench/control")
 
 
 # --------------------------------------------------------------------------- measurement
@@ -397,14 +407,16 @@ def run_count(
         for rig in rigs:
             stack.callback(rig.close)
             rig.open()
-        shared.trigger = HttpTrigger(shared_server.port)
-        user.trigger = HttpTrigger(user_server.port)
+        shared.trigger = livepy_trigger(shared_server.port)
+        user.trigger = livepy_trigger(user_server.port)
         shared.fire(1)  # the first push after a JOIN differs: warm up, then take the size
         # A diff's size moves with the figures from event to event (111-179 B here): bare
         # sends frames of the median size of livepy's pushes over a few events.
         sizes = [shared.fire(1)["reply_bytes"] for _ in range(SIZE_SAMPLES)]
         size = int(statistics.median(sizes)) or 200
-        bare.trigger = BareTrigger(bare_server.port, per_page, size)
+        bare.trigger = SocketTrigger(
+            f"ws://{HOST}:{bare_server.port}/control", f":{per_page}:{size}"
+        )
         user.fire(1)
         bare.fire(1)
         time.sleep(1.0)
@@ -455,7 +467,7 @@ def run_redis(
         rig = Rig("livepy x2 redis", [one.port, two.port], components, per_page, nprocs, "shared")
         try:
             rig.open()
-            rig.trigger = HttpTrigger(one.port)
+            rig.trigger = livepy_trigger(one.port)
             rig.fire(1)
             time.sleep(1.0)
             interleave([rig], events, rounds)

@@ -8,10 +8,13 @@ broker comes from ``$LIVEPY_BROKER``).
   same state (a dashboard everyone sees: render once per event); in ``user`` mode each has its own
   ``owner`` (per-user state: render each).
 - ``POST /bench/fire?n=N`` broadcasts N ``Stats`` events on the public channel ``fanout``.
+- ``WS /bench/control``: each ``fire:N`` message does the same and is answered ``done``: the
+  benchmark's trigger, a message on a socket already open, as the bare floor's is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import Any
 
@@ -19,7 +22,8 @@ import msgpack
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepy import Component, Limits, LivePy, on
 from livepy.render.environment import new_component_id
@@ -66,18 +70,33 @@ async def joins(request: Request) -> Response:
     return Response(msgpack.packb(pages, use_bin_type=True), media_type="application/msgpack")
 
 
-async def fire(request: Request) -> Response:
-    n = max(1, min(int(request.query_params.get("n", "1")), 1000))
+async def broadcast_stats(n: int) -> int:
+    n = max(1, min(n, 1000))
     for _ in range(n):
         value = next(_counter)
         await live.broadcast(CHANNEL, EVENT, {"visitors": value, "orders": value // 3})
+    return n
+
+
+async def fire(request: Request) -> Response:
+    n = await broadcast_stats(int(request.query_params.get("n", "1")))
     return PlainTextResponse(str(n))
+
+
+async def control(websocket: WebSocket) -> None:
+    await websocket.accept()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive_text()
+            await broadcast_stats(int(message.removeprefix("fire:")))
+            await websocket.send_text("done")
 
 
 app = Starlette(
     routes=[
         Route("/bench/joins", joins, methods=["GET"]),
         Route("/bench/fire", fire, methods=["POST"]),
+        WebSocketRoute("/bench/control", control),
     ]
 )
 live.install(app)
