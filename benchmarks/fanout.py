@@ -37,8 +37,9 @@ sockets, joins, waits for every JOINED, then counts pushed REPLY frames with the
 * **burst**: ``--events`` broadcasts triggered at once; the time to the last REPLY of the last
   one, and deliveries (component updates received) per second: the best of two rounds.
 
-livepy's trigger is an HTTP POST to the app (``/bench/fire``), bare's a message on a WebSocket
-already open. Client processes share the machine's CPUs with the servers. Results go to
+Both servers are triggered the same way: a ``fire:N`` message on a WebSocket kept open
+(livepy's app at ``/bench/control``, bare's at ``/control``), answered ``done``. Client
+processes share the machine's CPUs with the servers. Results go to
 ``benchmarks/results/fanout.json``; every wait has a timeout and every process is stopped on exit.
 """
 
@@ -49,7 +50,6 @@ import asyncio
 import contextlib
 import http.client
 import json
-import os
 import shutil
 import socket
 import statistics
@@ -222,25 +222,6 @@ def fetch_joins(url: str) -> list[Any]:
     return joins
 
 
-class HttpTrigger:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def fire(self, n: int) -> None:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=WAIT_TIMEOUT)
-        try:
-            conn.request("POST", f"/bench/fire?n={n}")
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"/bench/fire answered {response.status}")
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        pass
-
-
 class SocketTrigger:
     """A trigger sent as a message on a WebSocket kept open (``fire:N`` + ``suffix``), answered
     ``done``: livepy's app and the bare server are triggered the same way."""
@@ -261,9 +242,7 @@ class SocketTrigger:
         self.stack.close()
 
 
-def livepy_trigger(port: int) -> Any:
-    if os.environ.get("BENCH_HTTP_TRIGGER"):
-        return HttpTrigger(port)
+def livepy_trigger(port: int) -> SocketTrigger:
     return SocketTrigger(f"ws://{HOST}:{port}/bench/control")
 
 
