@@ -229,7 +229,7 @@ def encode_push(ref: int, seq: int, render: tuple[bytes, ...], patch: tuple[byte
     """``encode_reply(ref, seq, render, patch)`` from the encodings of ``render`` and ``patch``,
     given in parts (the same bytes): a push splices in the parts that every component pushed
     the same change shares, encoded once (``livepy.fanout``)."""
-    if 0 <= ref < 0x80 and 0 <= seq < 0x80:  # positive fixints: their own byte
+    if not (ref | seq) >> 7:  # both positive fixints (0-127): a byte each
         head = bytes((_REPLY_HEADER, c.FRAME_REPLY, ref, seq))
     else:
         head = bytes((_REPLY_HEADER,)) + pack([c.FRAME_REPLY, ref, seq])[1:]

@@ -147,7 +147,9 @@ def test_deep_nesting_is_refused_not_crashing() -> None:
     assert refused(data, max_bytes=200_000).code == c.ERR_BAD_FRAME
 
 
-@pytest.mark.parametrize("ref, seq", [(0, 0), (127, 127), (128, 3), (5, 255), (70_000, 2**40)])
+@pytest.mark.parametrize(
+    "ref, seq", [(0, 0), (127, 127), (128, 3), (5, 255), (70_000, 2**40), (-1, 3), (3, -200)]
+)
 @pytest.mark.parametrize("edits", [0, 14, 15, 16, 70_000])
 def test_encode_push_splices_the_parts_of_encode_reply(ref: int, seq: int, edits: int) -> None:
     """A push's parts, encoded apart (arrays of every header size), make ``encode_reply``'s
