@@ -132,7 +132,8 @@ def _fixed_channels(cls: type[Component], spec: ListenerSpec) -> frozenset[str] 
 
 # Queues (ref, change) on the session, without waiting: a change may return its throttle, or
 # an awaitable of it (livepy.session.Change)
-Run = Callable[[int, Callable[[Component], Awaitable[float | None] | float | None]], None]
+# runs a change on components, given by ref in order
+Run = Callable[[list[int], Callable[[Component], Awaitable[float | None] | float | None]], None]
 
 
 class ChannelListeners:
@@ -143,7 +144,7 @@ class ChannelListeners:
         self.user = user
         self.user_id = user_id_of(user)
         self.connection_id = connection_id
-        self.run: Run | None = None  # set by the session: runs a change on one component
+        self.run: Run | None = None  # set by the session: runs a change on its components
         self._by_ref: dict[int, set[str]] = {}
         self._refs: dict[str, set[int]] = {}
         self._allowed: dict[str, bool] = {}
@@ -328,10 +329,9 @@ class ChannelListeners:
         if event.name == PRESENCE_EVENT:
             await self._deliver_presence(event.channel)
             return
-        change = EventChange(event, self.user_id)
-        if self.run is not None:
-            for ref in sorted(self._refs.get(event.channel, ())):
-                self.run(ref, change)
+        refs = self._refs.get(event.channel)
+        if self.run is not None and refs:
+            self.run(sorted(refs), EventChange(event, self.user_id))
 
     async def _deliver_presence(self, channel: str) -> None:
         """Members changed somewhere: run here / joining / leaving with the differences.
@@ -356,7 +356,7 @@ class ChannelListeners:
         for ref in sorted(self._refs.get(channel, ())):
             if self.run is not None:
                 self.run(
-                    ref,
+                    [ref],
                     lambda instance: _handle_presence(
                         instance, channel, members, joined, left, self.user_id
                     ),

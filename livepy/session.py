@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 import inspect
+import itertools
 import logging
 import secrets
 import traceback
@@ -435,20 +436,22 @@ class LiveSession:
 
     # -- pushes ------------------------------------------------------------------------
 
-    def _schedule(self, ref: int, change: Change) -> None:
-        """Queue a change from a broadcast; a worker applies changes in arrival order (no
-        coroutine: a broadcast queues one per subscribed component)."""
+    def _schedule(self, refs: list[int], change: Change) -> None:
+        """Queue a change from a broadcast for components ``refs``; a worker applies changes in
+        arrival order (no coroutine: a broadcast queues one per subscribed component)."""
         work = self._work
         if work is None:
             work = self._work = deque()
         bound = self.live.limits.max_pending_pushes
-        if 0 < bound <= len(work):
+        if 0 < bound < len(work) + len(refs):
             logger.warning("event=slow_consumer client=%s pending=%d", self.client, len(work))
             if self.on_overflow is not None and not self._overflowed:
                 self._overflowed = True  # the transport closes; the client recovers on rejoin
                 self._overflow_task = asyncio.get_running_loop().create_task(self.on_overflow())
-            return
-        work.append((ref, change))
+            refs = refs[: max(0, bound - len(work))]  # what fits: the rest is dropped
+            if not refs:
+                return
+        work.extend(zip(refs, itertools.repeat(change)))
         if not self._draining:  # else the drain under way takes it, in order
             self._draining = True
             push_batch().add(self._drain_queued, self._adopt_worker)

@@ -288,6 +288,22 @@ async def test_overflow_still_closes_a_slow_consumer() -> None:
         assert page.session._overflowed
 
 
+async def test_a_broadcast_queues_what_fits_in_order_and_drops_the_rest() -> None:
+    """A broadcast queues its change for a page's components in one go, up to the bound."""
+    live = LivePy(templates=[], secret_key="k", limits=Limits(max_pending_pushes=4))
+    (page,) = await open_pages(live, [["everyone"] * 3])
+    page.session.on_overflow = None  # (the drop is what is looked at here, not the close)
+    async with page.session._lock:
+        for value in (1, 2):
+            await live.broadcast("sharing", "Tick", {"value": value})
+        queued = [(ref, change.event.data["value"]) for ref, change in page.session._work or ()]
+    refs = sorted(page.held)
+    assert queued == [(ref, 1) for ref in refs] + [(refs[0], 2)]
+    await until_pushed([page], 4)
+    page.apply()
+    assert [page.values[ref] for ref in refs] == [[1, 2], [1], [1]]
+
+
 async def test_a_drain_that_dies_hands_the_rest_of_the_batch_on() -> None:
     batch = push_batch()
     ran: list[str] = []
