@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from livepy import features
 from livepy.component import Component
 from livepy.protocol.htmldiff import checksum, diff_html
-from livepy.protocol.packing import array_header, pack, pack_items, pack_strict
+from livepy.protocol.packing import array_header, pack, pack_items, pack_strict, pack_uint16
 from livepy.protocol.snapshot import canonical
 from livepy.protocol.statepatch import diff_state
 
@@ -236,7 +236,7 @@ class SharedRenders:
         if shared is None:  # a diff is not smaller than the html
             return (pack(after),)
         header, edits = shared
-        return header, pack(checksum(after)), edits
+        return header, pack_uint16(checksum(after)), edits
 
     def step(self, held: Rendering, after: Rendering) -> tuple[int, Any, bytes]:
         """A push from the shared render ``held`` to ``after``, the same for every component

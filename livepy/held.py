@@ -17,7 +17,7 @@ from livepy.fanout import SAME_HTML, SHARED_DIFF
 from livepy.protocol.constants import MAC_BYTES
 from livepy.protocol.frames import encode_push
 from livepy.protocol.htmldiff import checksum, diff_html
-from livepy.protocol.packing import array_header, pack
+from livepy.protocol.packing import array_header, pack, pack_uint16
 from livepy.protocol.statepatch import diff_state
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
         if kind == SAME_HTML:
             render: tuple[bytes, ...] = _NIL
         elif kind == SHARED_DIFF:
-            render = (diff[0], pack(checksum(html)), diff[1])
+            render = (diff[0], pack_uint16(checksum(html)), diff[1])
         else:
             render = renders.encoded_diff(before, html, cid, (held[1], rendering))
         state, packed = rendering.state, rendering.packed

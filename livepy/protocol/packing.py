@@ -13,12 +13,13 @@ in items encoded once for many frames (``frames.encode_push``).
 
 from __future__ import annotations
 
+import struct
 import threading
 from typing import Any
 
 import msgpack
 
-__all__ = ["array_header", "pack", "pack_items", "pack_strict"]
+__all__ = ["array_header", "pack", "pack_items", "pack_strict", "pack_uint16"]
 
 
 _BUFFER = 4096
@@ -74,4 +75,17 @@ def pack_items(items: list[Any]) -> bytes:
     return pack(items)[len(array_header(len(items))) :]
 
 
+def pack_uint16(value: int) -> bytes:
+    """``pack(value)`` for ``0 <= value < 65536`` (a render diff's checksum, once per pushed
+    component), without a packer call."""
+    if value < 0x80:
+        return _FIXINTS[value]
+    if value < 0x100:
+        return _UINT8[value]
+    return _UINT16(0xCD, value)
+
+
 _FIXARRAYS = [bytes((0x90 | length,)) for length in range(16)]
+_FIXINTS = [bytes((value,)) for value in range(0x80)]
+_UINT8 = [bytes((0xCC, value)) for value in range(0x100)]
+_UINT16 = struct.Struct(">BH").pack

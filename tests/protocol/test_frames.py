@@ -163,3 +163,9 @@ def test_encode_push_splices_the_parts_of_encode_reply(ref: int, seq: int, edits
     parts = (array_header(len(render)), pack(65_000), pack_items(items))
     assert encode_push(ref, seq, parts, (pack(patch),)) == encode_reply(ref, seq, render, patch)
     assert encode_push(ref, seq, (pack(None),), (pack(None),)) == encode_reply(ref, seq, None, None)
+
+
+def test_pack_uint16_is_pack_for_every_checksum() -> None:
+    from livepy.protocol.packing import pack_uint16
+
+    assert all(pack_uint16(value) == pack(value) for value in range(65536))
