@@ -49,7 +49,7 @@ from livepy.protocol.statepatch import diff_state
 if TYPE_CHECKING:
     from livepy.render.environment import ComponentRenderer
 
-__all__ = ["OWN_DIFF", "SAME_HTML", "SHARED_DIFF", "Rendering", "SharedRenders"]
+__all__ = ["NO_OPS", "OWN_DIFF", "SAME_HTML", "SHARED_DIFF", "Rendering", "SharedRenders"]
 
 # Attributes every instance has, outside its state, that do not change its html.
 _BOOKKEEPING = frozenset(
@@ -59,7 +59,7 @@ _MASK = "\0"  # stands for a component id in the diff cache's keys (never in htm
 _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
 _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
-_NO_OPS = pack([])
+NO_OPS = pack([])  # the encoded ops of a snapshot that did not change
 # What a push between two shared renders does to the html (SharedRenders.step)
 SAME_HTML, SHARED_DIFF, OWN_DIFF = 0, 1, 2
 # A shareable class's attribute names that are not render inputs beyond its state, kept on the
@@ -201,7 +201,7 @@ class SharedRenders:
         rendering = Rendering(event, now, str(html), instance.id, interned, packed)  # (not Markup)
         self._entries[key] = rendering
         self._evict(now)
-        return html, interned, rendering
+        return rendering.html, interned, rendering  # (one copy of the html, held by both)
 
     def _unshared(
         self, renderer: ComponentRenderer, instance: Component

@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from livepy.fanout import SAME_HTML, SHARED_DIFF
+from livepy.fanout import NO_OPS, SAME_HTML, SHARED_DIFF
 from livepy.protocol.constants import MAC_BYTES
 from livepy.protocol.frames import encode_push
 from livepy.protocol.htmldiff import checksum, diff_html
@@ -150,7 +150,7 @@ def _patch(
     now = snapshots.now()
     reissue = now - live.issued_at > REISSUE_AFTER
     live.state = state  # (without ops: the same value, as the shared object)
-    if ops == _NO_OPS and not reissue:
+    if ops == NO_OPS and not reissue:
         return None
     issued_at = now if reissue else live.issued_at
     head_at, head = live.mac_head
@@ -164,6 +164,5 @@ def _patch(
 
 
 _NIL = (pack(None),)
-_NO_OPS = pack([])
 _PATCH_HEADER = array_header(3)  # [issued_at or None, ops, mac]
 _MAC_HEADER = b"\xc4" + bytes((MAC_BYTES,))  # bin 8 of MAC_BYTES
