@@ -104,26 +104,30 @@ def _class_shareable(cls: type[Component]) -> bool:
 class Rendering:
     """One shared render: the html a class renders for one state after one broadcast.
 
-    ``masked`` is the html with the id of the component it was rendered for masked: the same
-    string object for every component that shares it and has an id of that length, so a diff
-    between two renderings is looked up without masking or hashing any html again. ``state``
-    and ``packed`` are the interned state and the encoding its MAC covers.
+    Every component that shares it holds it (``Live.held_rendering``) until its next push, and
+    a push from one rendering to the next is worked out once per pair (``SharedRenders.step``).
+    ``state`` and ``packed`` are the interned state and the encoding its MAC covers. The html
+    with its component's id masked is made when a step needs it, not kept: a rendering that
+    only one component holds (per-user state) costs no second copy of its html.
     """
 
-    __slots__ = ("created", "event", "html", "id_length", "masked", "packed", "quoted", "state")
+    __slots__ = ("created", "event", "html", "id_length", "packed", "quoted", "state")
 
     def __init__(
         self, event: object, created: float, html: str, cid: str, state: dict[str, Any],
         packed: bytes,
     ) -> None:  # fmt: skip
         self.event, self.created = event, created
-        self.html, self.quoted = html, f'="{cid}"'
-        self.id_length, self.masked = len(cid), html.replace(cid, _MASK * len(cid))
+        self.html, self.quoted, self.id_length = html, f'="{cid}"', len(cid)
         self.state, self.packed = state, packed
 
     def html_for(self, cid: str) -> str:
         """The html with ``cid`` as its root's id."""
         return self.html.replace(self.quoted, f'="{cid}"', 1)
+
+    def masked(self) -> str:
+        """The html with its component's id masked (the id is in it once: on its root)."""
+        return self.html.replace(self.quoted, f'="{_MASK * self.id_length}"', 1)
 
 
 class SharedRenders:
@@ -221,7 +225,7 @@ class SharedRenders:
         component's own html: copies copy from its own old html, where its own id is. The
         edits are encoded once; only the checksum, of its own new html, is per component.
         ``renderings``, the shared renders ``before`` and ``after`` are known to come from (with
-        ids of ``cid``'s length), have the pair masked already.
+        ids of ``cid``'s length), give the masked pair.
         """
         if not cid or len(before) + len(after) > _MAX_DIFF_CHARS:
             return (pack(_change(before, after)),)
@@ -229,7 +233,7 @@ class SharedRenders:
             mask = _MASK * len(cid)
             key = (before.replace(cid, mask), after.replace(cid, mask))
         else:
-            key = (renderings[0].masked, renderings[1].masked)
+            key = (renderings[0].masked(), renderings[1].masked())
         shared = self._shared_diff(key)
         if shared is _UNSHARED:  # the id is in an insert
             return (pack(_change(before, after)),)
@@ -253,12 +257,13 @@ class SharedRenders:
             self.steps_shared += 1
             return step
         ops = pack(diff_state(held.state, after.state))
-        if held.masked == after.masked:
+        before_masked, after_masked = held.masked(), after.masked()
+        if before_masked == after_masked:
             step = (SAME_HTML, None, ops)
         else:
             diff = None
-            if len(held.masked) + len(after.masked) <= _MAX_DIFF_CHARS:
-                diff = self._shared_diff((held.masked, after.masked))
+            if len(before_masked) + len(after_masked) <= _MAX_DIFF_CHARS:
+                diff = self._shared_diff((before_masked, after_masked))
             shared = diff is not None and diff is not _UNSHARED
             step = (SHARED_DIFF, diff, ops) if shared else (OWN_DIFF, None, ops)
         self._steps[key] = step  # holds both renders: their identity stays theirs while kept
