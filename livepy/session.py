@@ -475,12 +475,13 @@ class LiveSession:
             failure: Exception | None = None
             async with self._lock:
                 now = self._loop_time()  # the batch's push time (for throttle windows)
+                work, components, settled = self._work, self.components, self.listeners.settled
                 try:
-                    for _ in range(len(self._work)):
-                        if not self._work:  # the connection closed meanwhile
+                    for _ in range(len(work)):
+                        if self._work is not work or not work:  # the connection closed meanwhile
                             break
-                        ref, change = self._work.popleft()
-                        live = self.components.get(ref)
+                        ref, change = work.popleft()
+                        live = components.get(ref)
                         if live is None:
                             continue
                         # A broadcast's change to one component: its frames and its own
@@ -493,7 +494,7 @@ class LiveSession:
                             continue
                         frames = [self._pushed(live, now)]
                         instance = live.instance
-                        if is_bound(instance) or not self.listeners.settled(ref, instance):
+                        if is_bound(instance) or not settled(ref, instance):
                             frames += await self._follow_up(live)
                         pending = instance.pending_broadcasts
                         if pending:

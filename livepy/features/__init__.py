@@ -68,9 +68,9 @@ _BEGIN = _OVERRIDING["begin"]
 
 def begin(instance: Component) -> None:
     attributes = instance.__dict__
-    for name in _TRANSIENT:
-        if name in attributes:
-            del attributes[name]
+    if not attributes.keys().isdisjoint(_TRANSIENT):
+        for name in _TRANSIENT:
+            attributes.pop(name, None)
     for feature in _BEGIN:
         feature.begin(instance)
 
