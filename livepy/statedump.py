@@ -9,9 +9,9 @@ half of the general dump's steps.
 
 It is the general dump in every outcome: the same keys in the same order, the same values,
 and the same errors. A value that is not of its annotation's plain type, or a field with
-another annotation, takes the general per-value path; a field without a value falls back to
-the general dump, which names it. A class that defines its own ``dump_state``, or inherits
-one, keeps it.
+another annotation, goes to ``convert.dump``, as in the general dump; a field without a value
+falls back to the general dump, which names it. A class that defines its own ``dump_state``,
+or inherits one, keeps it.
 """
 
 from __future__ import annotations
@@ -48,21 +48,25 @@ def compile_dump_state(
 ) -> Callable[[Component], dict[str, Any]]:
     """``general`` (``Component.dump_state``) written out for ``cls``'s fields."""
     lines = ["def dump_state(self):", "    state = {}", "    try:"]
-    for name, state_field in cls.__state_fields__.items():
+    annotations: dict[str, Any] = {}
+    for n, (name, state_field) in enumerate(cls.__state_fields__.items()):
         lines.append(
             f"        value = getattr(self, {name!r})"
             if _odd(name)
             else f"        value = self.{name}"
         )
+        # the general path: convert.dump, which tries the plain scalars first
+        annotations[f"_annotation_{n}"] = state_field.annotation
+        general_value = f"_dump(value, _annotation_{n}, type(self).__name__ + {'.' + name!r})"
         check = _PLAIN_CHECKS.get(state_field.annotation)
         if check is None:
-            lines.append(f"        state[{name!r}] = _value(self, {name!r}, value)")
+            lines.append(f"        state[{name!r}] = {general_value}")
         else:
             lines += [
                 f"        if {check}:",
                 f"            state[{name!r}] = value",
                 "        else:",
-                f"            state[{name!r}] = _value(self, {name!r}, value)",
+                f"            state[{name!r}] = {general_value}",
             ]
     if not cls.__state_fields__:
         lines.append("        pass")
@@ -81,7 +85,8 @@ def compile_dump_state(
     from livepy.component import CHILDREN_KEY, OFFSETS_KEY
 
     namespace: dict[str, Any] = {
-        "_value": _value,
+        "_dump": dump,
+        **annotations,
         "_general": general,
         **{f"_extra_{n}": hook for n, hook in enumerate(extras)},
         "_CHILDREN": CHILDREN_KEY,
@@ -99,14 +104,3 @@ def compile_dump_state(
 def _odd(name: str) -> bool:
     """A field name that cannot be written as ``self.name`` (only a hand-made class has one)."""
     return not name.isidentifier() or keyword.iskeyword(name)
-
-
-def _value(instance: Component, name: str, value: Any) -> Any:
-    """One field's wire form, as the general dump makes it."""
-    kind = type(value)
-    if kind is str or kind is float or kind is bool:
-        return value
-    if kind is int and INT_MIN <= value <= INT_MAX:
-        return value
-    annotation = instance.__state_fields__[name].annotation
-    return dump(value, annotation, f"{type(instance).__name__}.{name}")
