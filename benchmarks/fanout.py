@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/fanout.py [--components 1000,5000] [--per-page 5] [--events 10]
-        [--rounds 7] [--client-procs 2] [--no-redis]
+        [--rounds 7] [--client-procs 2] [--no-redis] [--slice-ab SECONDS]
 
 For each number of subscribed components (``--per-page`` components per connection, so 5,000
 components are 1,000 connections x 5), three servers run at once, each with its own client
@@ -25,6 +25,10 @@ slower minute of a shared machine slows every column alike:
 * **livepy x2 + Redis** (largest count, shared state; skipped with ``--no-redis`` or without
   ``redis-server``): two processes of the same app on one redis-server (started here on a free
   port), the connections split between them, the broadcasts sent through one of them.
+
+With ``--slice-ab SECONDS``, the per-user server is replaced by a second shared-state one whose
+push batch lets the event loop run every SECONDS (``SLICE`` in ``livepy/pushbatch.py``), and the
+median of each round's ratio of the two is reported: slices compared in one run.
 
 Clients live in ``--client-procs`` separate processes (this script with ``--client``), each
 holding its share of the connections: it fetches the JOIN frames from ``/bench/joins``, opens the
@@ -98,8 +102,8 @@ class BareServer(Server):
             _common.SERVE = saved
 
 
-def fanout_server(name: str, broker: str = "memory://") -> Server:
-    return livepy_server(name, APP, LIVEPY_BROKER=broker)
+def fanout_server(name: str, broker: str = "memory://", **env: str) -> Server:
+    return livepy_server(name, APP, LIVEPY_BROKER=broker, **env)
 
 
 # --------------------------------------------------------------------------- client process
@@ -371,16 +375,28 @@ def paired_ratio(rig: Rig, floor: Rig) -> float:
 
 
 def run_count(
-    components: int, per_page: int, events: int, nprocs: int, rounds: int
+    components: int,
+    per_page: int,
+    events: int,
+    nprocs: int,
+    rounds: int,
+    slice_ab: float | None = None,
 ) -> dict[str, Any]:
     """livepy shared, livepy per-user and the bare floor for one component count, all three
-    servers up at once and measured in turns."""
+    servers up at once and measured in turns. With ``slice_ab``, the per-user column is
+    instead a shared-state server whose push batch lets the loop run every ``slice_ab``
+    seconds (``pushbatch.SLICE``), to compare slices in one run."""
     with contextlib.ExitStack() as stack:
         shared_server = stack.enter_context(fanout_server("livepy-shared"))
-        user_server = stack.enter_context(fanout_server("livepy-user"))
+        if slice_ab is None:
+            user_server = stack.enter_context(fanout_server("livepy-user"))
+        else:
+            slice_env = {"LIVEPY_BENCH_SLICE": repr(slice_ab)}
+            user_server = stack.enter_context(fanout_server("livepy-slice", **slice_env))
         bare_server = stack.enter_context(BareServer("bare", "bare"))
         shared = Rig("livepy-shared", [shared_server.port], components, per_page, nprocs, "shared")
-        user = Rig("livepy-user", [user_server.port], components, per_page, nprocs, "user")
+        user_mode = "user" if slice_ab is None else "shared"
+        user = Rig("livepy-user", [user_server.port], components, per_page, nprocs, user_mode)
         bare = Rig("bare", [bare_server.port], components, per_page, nprocs, None)
         rigs = [shared, user, bare]
         for rig in rigs:
@@ -405,6 +421,8 @@ def run_count(
             row[mode]["server"] = (shared_server if rig is shared else user_server).info
             row[mode]["single_vs_bare_paired"] = paired_ratio(rig, bare)
         row["bare"]["server"] = bare_server.info
+        if slice_ab is not None:
+            row["slice_ab"] = {"slice_s": slice_ab, "vs_default_paired": paired_ratio(user, shared)}
         return row
 
 
@@ -458,12 +476,18 @@ def run_redis(
 
 
 def run(
-    counts: list[int], per_page: int, events: int, nprocs: int, redis: bool, rounds: int
+    counts: list[int],
+    per_page: int,
+    events: int,
+    nprocs: int,
+    redis: bool,
+    rounds: int,
+    slice_ab: float | None = None,
 ) -> dict[str, Any]:
     started = time.monotonic()
     rows: dict[str, Any] = {}
     for components in counts:
-        rows[str(components)] = run_count(components, per_page, events, nprocs, rounds)
+        rows[str(components)] = run_count(components, per_page, events, nprocs, rounds, slice_ab)
     report: dict[str, Any] = {"results": rows}
     ratios: dict[str, Any] = {}
     for key, row in rows.items():
@@ -499,6 +523,7 @@ def run(
         "events": events,
         "rounds": rounds,
         "client_procs": nprocs,
+        "slice_ab": slice_ab,
         "livepy_ws": LIVEPY_WS,
         **environment(),
     }
@@ -515,10 +540,12 @@ def print_report(report: dict[str, Any]) -> None:
         f"{cfg['cpus']} CPUs, Python {cfg['python']}, git {cfg['git']}; livepy served with "
         f"uvicorn ws={cfg['livepy_ws']}\n"
     )
+    slice_ab = cfg.get("slice_ab")
+    user_label = "livepy per-user" if slice_ab is None else f"livepy shared, slice {slice_ab}"
     rows = [["components", "server", "single: last patch", "burst: deliveries/s", "frame bytes"]]
     for key, row in report["results"].items():
         for mode, label in (("bare", "bare websockets"), ("shared", "livepy shared"),
-                            ("user", "livepy per-user")):  # fmt: skip
+                            ("user", user_label)):  # fmt: skip
             r = row[mode]
             rows.append(
                 [
@@ -537,6 +564,12 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{key} components, {mode}: last patch {r['single_to_last_vs_bare']:.2f}x bare"
                 f" (paired by round: {r['single_vs_bare_paired']:.2f}x),"
                 f" deliveries/s {r['deliveries_per_s_vs_bare']:.2f}x bare"
+            )
+    for key, row in report["results"].items():
+        if "slice_ab" in row:
+            print(
+                f"{key} components: slice {row['slice_ab']['slice_s']} s against the default"
+                f" {row['slice_ab']['vs_default_paired']:.3f}x (paired by round)"
             )
     redis = report.get("redis")
     if redis and "result" in redis:
@@ -562,11 +595,23 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument(
+        "--slice-ab",
+        type=float,
+        metavar="SECONDS",
+        help="replace the per-user column with a shared one whose push batch slice is SECONDS",
+    )
     args = parser.parse_args()
     counts = [int(x) for x in args.components.split(",")]
     run_and_report(
         lambda: run(
-            counts, args.per_page, args.events, args.client_procs, not args.no_redis, args.rounds
+            counts,
+            args.per_page,
+            args.events,
+            args.client_procs,
+            not args.no_redis,
+            args.rounds,
+            args.slice_ab,
         ),
         RESULTS / "fanout.json",
         print_report,

@@ -43,7 +43,7 @@ _batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PushBatch] = (
 # A batch runs this long (seconds) at most before it lets the loop run: the frames queued so far
 # are written (clients start reading while the server renders the rest) and clicks, PINGs and
 # other work are served, instead of waiting out a fan-out to thousands of components.
-SLICE = 0.01
+SLICE = 0.001
 _last_batch: PushBatch | None = None  # the batch asked for last (holds its loop until replaced)
 
 

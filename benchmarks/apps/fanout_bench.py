@@ -1,7 +1,8 @@
 """A livepy app for ``benchmarks/fanout.py``: components that listen on one channel.
 
 Serve: ``PYTHONPATH=.:benchmarks/apps uvicorn fanout_bench:app`` (the benchmark starts it; the
-broker comes from ``$LIVEPY_BROKER``).
+broker comes from ``$LIVEPY_BROKER``, and ``$LIVEPY_BENCH_SLICE``, when set, replaces the push
+batch's ``SLICE``: ``fanout.py --slice-ab``).
 
 - ``GET /bench/joins?mode=shared|user&conns=N&k=K&first=F`` answers (msgpack) N lists of K
   ``[cid, snapshot]`` pairs: what N pages would JOIN. In ``shared`` mode every component has the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 from typing import Any
 
 import msgpack
@@ -25,10 +27,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from livepy import Component, Limits, LivePy, on
+from livepy import Component, Limits, LivePy, on, pushbatch
 from livepy.render.environment import new_component_id
 
 CHANNEL, EVENT = "fanout", "Stats"
+if "LIVEPY_BENCH_SLICE" in os.environ:  # fanout.py --slice-ab: another push batch slice
+    pushbatch.SLICE = float(os.environ["LIVEPY_BENCH_SLICE"])
 
 live = LivePy(templates=[], limits=Limits(max_connections=None, max_pending_pushes=10_000))
 _counter = itertools.count(1)
