@@ -34,13 +34,14 @@ lives for about one delivery.
 
 from __future__ import annotations
 
+import operator
 import time
 import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from livepy import features
-from livepy.component import Component
+from livepy.component import OFFSETS_KEY, Component
 from livepy.protocol.htmldiff import checksum, diff_html
 from livepy.protocol.packing import array_header, pack, pack_items, pack_strict, pack_uint16
 from livepy.protocol.snapshot import canonical
@@ -59,6 +60,9 @@ _MASK = "\0"  # stands for a component id in the diff cache's keys (never in htm
 _MAX_DIFF_CHARS = 32768  # html pairs longer than this are diffed without the cache
 _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the cache's memory)
 _UNSHARED = object()
+_UNKNOWN = object()
+_SCALARS = frozenset({str, int, bool, float, type(None)})  # dumped as they are
+_EXTRA_HOOKS = features.dump_extra_hooks()  # what a dump adds beyond the fields (messages)
 NO_OPS = pack([])  # the encoded ops of a snapshot that did not change
 # What a push between two shared renders does to the html (SharedRenders.step)
 SAME_HTML, SHARED_DIFF, OWN_DIFF = 0, 1, 2
@@ -90,6 +94,65 @@ def _render_extras(instance: Component) -> list[Any] | None:
     return extras
 
 
+def _dumps_to(instance: Component, rendering: Rendering) -> bool:
+    """Whether ``instance`` renders as ``rendering`` does, and ``instance.dump_state()`` would
+    encode to the same bytes as its state, told without dumping: the same exact plain type and
+    an equal value in each field (1, 1.0 and True encode apart), the same offsets, and nothing
+    else that a dump or a render would add (children, validation messages, attributes outside
+    the state)."""
+    fields = rendering.fields
+    if fields is _UNKNOWN:
+        fields = rendering.fields = _plain_fields(rendering)
+    if fields is None or instance.children:
+        return False
+    values, kinds, offsets, read, layout = fields
+    found = read(instance)
+    if (
+        found != values
+        or tuple(map(type, found)) != kinds
+        or instance.offsets != offsets
+        or not layout.issuperset(vars(instance))  # nothing but state and bookkeeping
+    ):
+        return False
+    if _EXTRA_HOOKS:
+        added: dict[str, Any] = {}
+        for hook in _EXTRA_HOOKS:
+            hook(instance, added)
+        if added:
+            return False
+    return True
+
+
+def _plain_fields(rendering: Rendering) -> Any:
+    """What ``_dumps_to`` compares an instance with: ``(values, their types, offsets, read,
+    layout)`` of the rendering's state, ``read`` giving an instance's field values and
+    ``layout`` the attribute names of its class that are not render inputs; None when its state
+    is not only fields of plain values (and offsets on one channel at most: a dict's order is
+    not compared), or holds a float zero (0.0 and -0.0 are equal, and encode apart)."""
+    cls = rendering.cls
+    layout = cls.__dict__.get(_LAYOUT)  # (set by the render that made it: _render_extras)
+    names = tuple(cls.__state_fields__)
+    state = rendering.state
+    offsets = state.get(OFFSETS_KEY)
+    if list(state) != [*names, *([OFFSETS_KEY] if offsets is not None else [])]:
+        return None
+    if offsets is not None and (type(offsets) is not dict or len(offsets) > 1):
+        return None
+    if layout is None or not all(name.isidentifier() for name in names):
+        return None
+    values = tuple(state[name] for name in names)
+    kinds = tuple(map(type, values))
+    if not all(kind in _SCALARS for kind in kinds):
+        return None
+    if any(kind is float and value == 0.0 for kind, value in zip(kinds, values, strict=True)):
+        return None
+    if len(names) >= 2:
+        read: Any = operator.attrgetter(*names)  # a tuple, read in C
+    else:
+        read = (lambda instance: (getattr(instance, names[0]),)) if names else (lambda _: ())
+    return values, kinds, offsets or {}, read, layout
+
+
 def _class_shareable(cls: type[Component]) -> bool:
     """Whether the class allows shared renders at all (asked once per class)."""
     shareable = _SHAREABLE.get(cls)
@@ -111,15 +174,18 @@ class Rendering:
     only one component holds (per-user state) costs no second copy of its html.
     """
 
-    __slots__ = ("created", "event", "html", "id_length", "packed", "quoted", "state")
+    __slots__ = (
+        "cls", "created", "event", "fields", "html", "id_length", "packed", "quoted", "state"
+    )  # fmt: skip
 
     def __init__(
-        self, event: object, created: float, html: str, cid: str, state: dict[str, Any],
-        packed: bytes,
+        self, event: object, cls: type[Component], created: float, html: str, cid: str,
+        state: dict[str, Any], packed: bytes,
     ) -> None:  # fmt: skip
-        self.event, self.created = event, created
+        self.event, self.cls, self.created = event, cls, created
         self.html, self.quoted, self.id_length = html, f'="{cid}"', len(cid)
         self.state, self.packed = state, packed
+        self.fields: Any = _UNKNOWN  # what _dumps_to compares with, worked out on first use
 
     def html_for(self, cid: str) -> str:
         """The html with ``cid`` as its root's id."""
@@ -149,6 +215,8 @@ class SharedRenders:
         self._interned: dict[int, bytes] = {}  # id(interned state) -> its key in _states
         # (id(old state), id(new state)), both interned -> (old, new, msgpack(ops))
         self._ops: OrderedDict[tuple[int, int], Any] = OrderedDict()
+        # held Rendering -> the Rendering the last event took a component holding it to
+        self._next: OrderedDict[Rendering, Rendering] = OrderedDict()
         # (held Rendering, next Rendering) -> step(held, next)
         self._steps: OrderedDict[tuple[Rendering, Rendering], tuple[int, Any, bytes]] = (
             OrderedDict()
@@ -160,7 +228,11 @@ class SharedRenders:
         self.shared = 0  # renders saved
 
     def render(
-        self, renderer: ComponentRenderer, instance: Component, event: object
+        self,
+        renderer: ComponentRenderer,
+        instance: Component,
+        event: object,
+        held: Rendering | None = None,
     ) -> tuple[str, dict[str, Any], Rendering | None]:
         """``(renderer.render_html(instance), instance.snapshot_state(), rendering)``, shared
         with the instances of the same class that ``event`` brought to the same state
@@ -169,8 +241,26 @@ class SharedRenders:
         The state is dumped first, and encoded once: those bytes key the render and intern the
         state (``state_patch``). A class with a ``dehydrate`` hook is never shared, so dumping
         before the render changes nothing.
+
+        ``held``, the shared render the component's browser holds, finds the render that
+        ``event`` took the last component holding it to (``_next``). When the instance would
+        dump to that render's state (``_dumps_to``: its fields hold the same plain values) and
+        has nothing outside its state to key on, that render is the one the lookup would find:
+        the dump, its encoding and the lookup are skipped, and a dashboard everybody sees goes
+        from one shared render to the next at the cost of a few comparisons per component.
         """
         cls = type(instance)
+        if held is not None:
+            after = self._next.get(held)
+            if (
+                after is not None
+                and after.event is event
+                and after.cls is cls
+                and _dumps_to(instance, after)
+                and cls not in self._refused
+            ):
+                self.shared += 1
+                return after.html_for(instance.id), after.state, after
         extras = None if cls in self._refused else _render_extras(instance)
         if extras is None:
             return self._unshared(renderer, instance)
@@ -191,6 +281,8 @@ class SharedRenders:
             and now - rendering.created <= self.ttl
         ):
             self.shared += 1  # (its state encodes to raw: the state, interned)
+            if held is not None and not extras:
+                self._followed(held, rendering)
             return rendering.html_for(instance.id), rendering.state, rendering
         interned = self._intern(raw, state)
         if interned is None:  # too large to keep
@@ -202,10 +294,19 @@ class SharedRenders:
             self._refused.add(cls)
             return html, interned, None
         packed = self._states[raw][1]
-        rendering = Rendering(event, now, str(html), instance.id, interned, packed)  # (not Markup)
+        html = str(html)  # (not Markup)
+        rendering = Rendering(event, cls, now, html, instance.id, interned, packed)
         self._entries[key] = rendering
         self._evict(now)
+        if held is not None and not extras:
+            self._followed(held, rendering)
         return rendering.html, interned, rendering  # (one copy of the html, held by both)
+
+    def _followed(self, held: Rendering, after: Rendering) -> None:
+        """A component holding ``held`` went to ``after``: the next ones may take it directly."""
+        self._next[held] = after
+        if len(self._next) > self.max_entries:
+            self._next.popitem(last=False)
 
     def _unshared(
         self, renderer: ComponentRenderer, instance: Component
