@@ -477,6 +477,13 @@ class LiveSession:
             async with self._lock:
                 now = self._loop_time()  # the batch's push time (for throttle windows)
                 work, components, settled = self._work, self.components, self.listeners.settled
+                # A push without effects is push_reply itself, unless a subclass says otherwise
+                # (PushSession numbers its pushes): no method calls around it per component
+                cls = type(self)
+                plain = (
+                    cls._reply is LiveSession._reply and cls._push_frame is LiveSession._push_frame
+                )
+                renders, snapshots = self.live.broadcaster.renders, self.live.snapshots
                 try:
                     for _ in range(len(work)):
                         if self._work is not work or not work:  # the connection closed meanwhile
@@ -493,8 +500,13 @@ class LiveSession:
                         if error is not None:
                             outcomes.append(([error], []))
                             continue
-                        frames = [self._pushed(live, now)]
                         instance = live.instance
+                        if plain and not instance.pending_effects:
+                            live.pushed_at, live.dirty = now, False
+                            frames = [push_reply(live, renders, snapshots)]
+                            live.synced = True  # (as _reply says)
+                        else:
+                            frames = [self._pushed(live, now)]
                         if is_bound(instance) or not settled(ref, instance):
                             frames += await self._follow_up(live)
                         pending = instance.pending_broadcasts
