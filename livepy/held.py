@@ -45,9 +45,11 @@ class Live:
     next_state: dict[str, Any] = field(default_factory=dict)
     # The shared render next_html and next_state come from (a broadcast's), else None
     next_rendering: Rendering | None = None
-    # (html, the shared render it comes from) for the html the browser holds: known while
-    # ``html`` is still that very string
-    held_rendering: tuple[str, Rendering] | None = None
+    # The shared render the html the browser holds comes from: known while ``html`` is still
+    # the very string ``held_html`` (two fields, not a pair: a pair per push would be one more
+    # object for the garbage collector to promote and scan, per component and broadcast)
+    held_rendering: Rendering | None = None
+    held_html: str | None = None
     pushed_at: float = float("-inf")  # loop time of the last pushed render (throttling)
     dirty: bool = False  # state changed by a throttled listener, not yet rendered
     # The instance is as ``state`` says: nothing changed it since its last reply, so ``state``
@@ -106,16 +108,16 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
     if (
         rendering is not None
         and held is not None
-        and held[0] is before
-        and held[1].state is live.state
+        and live.held_html is before
+        and held.state is live.state
     ):  # from one shared render to the next: the step is worked out once
-        kind, diff, ops = renders.step(held[1], rendering)
+        kind, diff, ops = renders.step(held, rendering)
         if kind == SAME_HTML:
             render: tuple[bytes, ...] = _NIL
         elif kind == SHARED_DIFF:
             render = (diff[0], pack_uint16(checksum(html)), diff[1])
         else:
-            render = renders.encoded_diff(before, html, cid, (held[1], rendering))
+            render = renders.encoded_diff(before, html, cid, (held, rendering))
         state, packed = rendering.state, rendering.packed
     else:
         render = _NIL if html == before else renders.encoded_diff(before, html, cid, None)
@@ -133,7 +135,7 @@ def push_reply(live: Live, renders: SharedRenders, snapshots: Snapshotter) -> by
         state, ops, packed = shared
     if render is not _NIL:
         live.html = html
-    live.held_rendering = None if rendering is None else (live.html, rendering)
+    live.held_rendering, live.held_html = rendering, live.html
     patch = _patch(live, state, ops, packed, snapshots)
     if patch is None:
         if render is _NIL:

@@ -411,7 +411,11 @@ def _handle(
     listener that moves the state moves the channels the next ones match.
     """
     if event.epoch:  # remember how far this instance got, for recovery after a reconnect
-        instance.offsets[event.channel] = [event.epoch, int(event.offset)]
+        reached = instance.offsets.get(event.channel)
+        if type(reached) is list and len(reached) == 2:  # in place: no new object per push
+            reached[0], reached[1] = event.epoch, int(event.offset)
+        else:
+            instance.offsets[event.channel] = [event.epoch, int(event.offset)]
     cls = type(instance)
     heard = _HEARD.get((cls, event.channel, event.name))  # known: no lookups per component
     if heard is None:

@@ -372,9 +372,8 @@ class LiveSession:
                 live.next_rendering = None
             else:  # a broadcast: render once per state, dump and encode the state once
                 renders = self.live.broadcaster.renders
-                held = live.held_rendering
                 live.next_html, live.next_state, live.next_rendering = renders.render(
-                    self.live.renderer, instance, event, None if held is None else held[1]
+                    self.live.renderer, instance, event, live.held_rendering
                 )
         except ProtocolError as exc:
             _undo(live, before)
