@@ -412,10 +412,10 @@ def _handle(
     """
     if event.epoch:  # remember how far this instance got, for recovery after a reconnect
         reached = instance.offsets.get(event.channel)
-        if type(reached) is list and len(reached) == 2:  # in place: no new object per push
-            reached[0], reached[1] = event.epoch, int(event.offset)
-        else:
+        if reached is None:
             instance.offsets[event.channel] = [event.epoch, int(event.offset)]
+        else:  # in place: no new object per push (each instance has lists of its own)
+            reached[:] = event.epoch, int(event.offset)
     cls = type(instance)
     heard = _HEARD.get((cls, event.channel, event.name))  # known: no lookups per component
     if heard is None:
