@@ -27,6 +27,11 @@ pushed is replaced by that one object (interned), so the ops from one state to t
 and the canonical encoding the MAC covers are computed once for every component that holds it;
 only the MAC itself, which covers each component's id, is per component.
 
+Most components of a shared dashboard do not even dump their state: a component whose browser
+holds a shared render takes the render that the same event took the last component holding it
+to, when its fields hold that render's values, of the same plain types (``_dumps_to``, which
+answers yes only where the dump would give the same bytes).
+
 Render entries are keyed by the event object itself, so an entry can never serve another broadcast,
 and they are dropped after ``ttl`` seconds and beyond ``max_entries``: the cache is bounded and
 lives for about one delivery.
