@@ -362,7 +362,7 @@ class SharedRenders:
         if step is not None:
             self.steps_shared += 1
             return step
-        ops = pack(diff_state(held.state, after.state))
+        ops = self._encoded_ops(held.state, after.state)  # (renders hold interned states)
         before_masked, after_masked = held.masked(), after.masked()
         if before_masked == after_masked:
             step = (SAME_HTML, None, ops)
@@ -426,16 +426,21 @@ class SharedRenders:
             state, packed = self._states[raw]
         if id(old) not in self._interned:  # a state from a JOIN: its own, diffed once
             return state, pack(diff_state(old, state)), packed
-        key = (id(old), id(state))
+        return state, self._encoded_ops(old, state), packed
+
+    def _encoded_ops(self, old: dict[str, Any], new: dict[str, Any]) -> bytes:
+        """``msgpack(diff_state(old, new))`` between two interned states, worked out once per
+        pair (a push's patch, a step between shared renders)."""
+        key = (id(old), id(new))
         cached = self._ops.get(key)
-        if cached is not None and cached[0] is old and cached[1] is state:
+        if cached is not None and cached[0] is old and cached[1] is new:
             self.patches_shared += 1
-            return state, cached[2], packed
-        ops = pack(diff_state(old, state))
-        self._ops[key] = (old, state, ops)  # holds both: their ids stay theirs while cached
+            return cached[2]  # type: ignore[no-any-return]
+        ops = pack(diff_state(old, new))
+        self._ops[key] = (old, new, ops)  # holds both: their ids stay theirs while cached
         if len(self._ops) > self.max_entries:
             self._ops.popitem(last=False)
-        return state, ops, packed
+        return ops
 
     def _intern(self, raw: bytes, state: dict[str, Any]) -> dict[str, Any] | None:
         """The one state object for the encoding ``raw`` of ``state`` (``state`` itself the
