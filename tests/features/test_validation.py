@@ -223,3 +223,30 @@ async def test_errors_survive_a_rejoin_and_a_stateless_request() -> None:
     assert errors_of(session.components[joined.ref].instance).fields() == ["email"]
     await test.aset("email", "a@b.io")
     assert ERRORS_KEY not in test.state  # an empty bag costs no bytes
+
+
+async def test_a_component_without_messages_keeps_no_bag() -> None:
+    """A bag is made when something records a message: a joined component without messages,
+    and its renders (which read an empty ``errors``), keep none."""
+    from livepy.features.validation import ERRORS_KEY
+    from livepy.protocol.frames import Join, Joined, JoinItem, decode_server_frame
+    from livepy.protocol.frames import encode as encode_frame
+    from livepy.session import LiveSession
+
+    session = LiveSession(live, client="bags")
+    clean = live.snapshots.sign(ValidatedSignup.name, "clean", {"email": "a@b.io"})
+    failing = live.snapshots.sign(
+        ValidatedSignup.name, "failing", {"email": "x", ERRORS_KEY: {"email": ["Not valid."]}}
+    )
+    frames = await session.receive(
+        encode_frame(
+            Join((JoinItem("clean", clean.to_wire()), JoinItem("failing", failing.to_wire())))
+        )
+    )
+    joined = [decode_server_frame(frame) for frame in frames]
+    assert all(isinstance(item, Joined) for item in joined)
+    by_cid = {item.cid: item for item in joined if isinstance(item, Joined)}
+    assert "Not valid." in by_cid["failing"].html and "<p></p>" in by_cid["clean"].html
+    instances = {live_.instance.id: live_.instance for live_ in session.components.values()}
+    assert "$errors" not in vars(instances["clean"])
+    assert errors_of(instances["failing"]).first("email") == "Not valid."

@@ -181,7 +181,10 @@ class ValidationHook(Hook):
             for path, found in (saved.items() if isinstance(saved, dict) else ())
             if isinstance(found, list)
         }
-        instance.__dict__[_ERRORS] = ErrorBag(messages)
+        if messages:
+            instance.__dict__[_ERRORS] = ErrorBag(messages)
+        else:  # no bag until one is needed: most components never hold a message
+            instance.__dict__.pop(_ERRORS, None)
 
     def rollback(self, instance: Component) -> None:
         before = instance.__dict__.get(_ERRORS_BEFORE)
@@ -195,7 +198,8 @@ class ValidationHook(Hook):
             errors_of(instance).replace(paths, _check(instance, paths))
 
     def context(self, instance: Component, variables: dict[str, Any]) -> None:
-        variables.setdefault("errors", errors_of(instance))
+        bag = instance.__dict__.get(_ERRORS)  # (none kept for a render that only reads it)
+        variables.setdefault("errors", ErrorBag() if bag is None else bag)
 
     def exception(self, instance: Component, exc: Exception) -> bool:
         if not isinstance(exc, ValidationError):
