@@ -67,7 +67,6 @@ _MAX_STATE_BYTES = 16384  # states larger than this are not interned (bounds the
 _UNSHARED = object()
 _UNKNOWN = object()
 _SCALARS = frozenset({str, int, bool, float, type(None)})  # dumped as they are
-_EXTRA_HOOKS = features.dump_extra_hooks()  # what a dump adds beyond the fields (messages)
 NO_OPS = pack([])  # the encoded ops of a snapshot that did not change
 # What a push between two shared renders does to the html (SharedRenders.step)
 SAME_HTML, SHARED_DIFF, OWN_DIFF = 0, 1, 2
@@ -119,13 +118,9 @@ def _dumps_to(instance: Component, rendering: Rendering) -> bool:
         or not layout.issuperset(vars(instance))  # nothing but state and bookkeeping
     ):
         return False
-    if _EXTRA_HOOKS:
-        added: dict[str, Any] = {}
-        for hook in _EXTRA_HOOKS:
-            hook(instance, added)
-        if added:
-            return False
-    return True
+    added: dict[str, Any] = {}
+    features.dump_extra(instance, added)  # what a dump adds beyond the fields (messages)
+    return not added
 
 
 def _plain_fields(rendering: Rendering) -> Any:
