@@ -256,8 +256,8 @@ class SharedRenders:
                 after is not None
                 and after.event is event
                 and after.cls is cls
-                and _dumps_to(instance, after)
                 and cls not in self._refused
+                and _dumps_to(instance, after)
             ):
                 self.shared += 1
                 return after.html_for(instance.id), after.state, after
