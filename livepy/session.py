@@ -477,7 +477,8 @@ class LiveSession:
                 now = self._loop_time()  # the batch's push time (for throttle windows)
                 work, components, settled = self._work, self.components, self.listeners.settled
                 # A push without effects is push_reply itself, unless a subclass says otherwise
-                # (PushSession numbers its pushes): no method calls around it per component
+                # (PushSession numbers its pushes): no method calls around it per component.
+                # It repeats _pushed's and _reply's bookkeeping inline: keep the three alike.
                 cls = type(self)
                 plain = (
                     cls._reply is LiveSession._reply and cls._push_frame is LiveSession._push_frame
